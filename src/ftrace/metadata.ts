@@ -1,0 +1,84 @@
+/**
+ * The `wasm-ftrace` custom section: what the host needs at run time, written
+ * by the instrument pass so the host never needs the original file.
+ *
+ * Payload: UTF-8 JSON of FtraceMetadata. Version history:
+ *   1  first format: counts, static data bounds, names, traced set, guard words.
+ */
+
+export const METADATA_SECTION = 'wasm-ftrace';
+export const METADATA_VERSION = 1;
+
+/** parent_ip when the caller is outside the module (JS, the start function). */
+export const HOST_IP = 0xffffffff;
+
+/** Names of the imports and exports the pass adds to a module. */
+export const ABI = {
+  importModule: 'ftrace',
+  mcount: 'mcount',
+  /** exported mutable i32: the caller token (see instrument/pass.ts) */
+  parentGlobal: '__ftrace_parent',
+  /** exported mutable i32 globals, one bit per input function index: the mcount guards */
+  guardPrefix: '__ftrace_guard_',
+} as const;
+
+export interface StaticDataBounds {
+  /** lowest start of an active data segment in memory 0 */
+  start: number;
+  /** highest end of an active data segment in memory 0, or __data_end when that is higher */
+  end: number;
+}
+
+export interface FtraceMetadata {
+  version: number;
+  /** functions in the input module's index space, imports included */
+  functionCount: number;
+  /** imported functions: ips below this are imports and never traced */
+  importCount: number;
+  /** static data in memory 0, or null when the module has no active data with a constant offset */
+  data: StaticDataBounds | null;
+  /** a display name per ip: the name section's, else export name, else import module.field, else func[N] */
+  names: string[];
+  /** the module's own name (name section subsection 0), for :mod: filters */
+  moduleName: string | null;
+  /** ips that received an mcount call, ascending */
+  traced: number[];
+  /** how many `__ftrace_guard_N` globals the module exports (bit ip%32 of word ip>>5) */
+  guardWords: number;
+}
+
+export function encodeMetadata(meta: FtraceMetadata): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(meta));
+}
+
+export function decodeMetadata(payload: ArrayBuffer | Uint8Array): FtraceMetadata {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw new Error(`corrupt ${METADATA_SECTION} section: not JSON`);
+  }
+  const m = parsed as Partial<FtraceMetadata>;
+  if (typeof m !== 'object' || m === null || typeof m.version !== 'number') {
+    throw new Error(`corrupt ${METADATA_SECTION} section: no version`);
+  }
+  if (m.version !== METADATA_VERSION) {
+    throw new Error(`${METADATA_SECTION} section version ${m.version} is not supported (this build reads version ${METADATA_VERSION})`);
+  }
+  if (typeof m.functionCount !== 'number' || !Array.isArray(m.names) || !Array.isArray(m.traced)) {
+    throw new Error(`corrupt ${METADATA_SECTION} section: missing fields`);
+  }
+  return m as FtraceMetadata;
+}
+
+/** Reads the metadata of an instrumented WebAssembly.Module, or null when it was not instrumented. */
+export function readModuleMetadata(module: WebAssembly.Module): FtraceMetadata | null {
+  const sections = WebAssembly.Module.customSections(module, METADATA_SECTION);
+  const first = sections[0];
+  return first ? decodeMetadata(first) : null;
+}
+
+/** core_kernel_data(): is `addr` inside the module's static data? */
+export function isStaticData(meta: FtraceMetadata, addr: number): boolean {
+  return meta.data !== null && addr >= meta.data.start && addr < meta.data.end;
+}

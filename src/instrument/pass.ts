@@ -1,0 +1,580 @@
+/**
+ * The instrument pass: wasm-ftrace's `gcc -pg`.
+ *
+ * Every defined function gets a prologue that calls the imported hook
+ *
+ *     ftrace.mcount(ip: i32, parent_ip: i32) -> ()
+ *
+ * where `ip` is the function's index in the *input* module (imports counted)
+ * and `parent_ip` the ip of its caller, or HOST_IP (-1) when the call came
+ * from outside the module.
+ *
+ * How the caller is known: a mutable global, the caller token, holds -1
+ * except in the instant between a call site and the callee's prologue. Each
+ * call site that may reach a defined function sets the token to its own
+ * function's ip *after* the call's last operand is evaluated (an operand that
+ * itself calls would otherwise consume it), and every defined function's
+ * prologue, traced or not, reads the token and resets it to -1. A function
+ * entered from JS, the start function, or the table from the host therefore
+ * reads -1. Direct calls to imports never set it, so JS that calls back into
+ * the module does not inherit a stale caller.
+ *
+ * How tracing costs nothing when off (dynamic ftrace's NOP patching): each
+ * mcount call sits behind a guard bit, bit ip%32 of exported global
+ * `__ftrace_guard_{ip>>5}`. Guards start set, so the output runs on any host
+ * that supplies `ftrace.mcount`; a host clears the bits of functions no ops
+ * wants, and those never leave wasm.
+ */
+import binaryen, { captureBinaryenOutput, readBinary, READ_FEATURES, SIDE_EFFECT_CALLS, type FunctionInfo, type Module } from './binaryen.js';
+import { CHILD_SLOTS, ID, LEAF_KINDS, OPAQUE_KIND_NAMES } from './children.js';
+import {
+  ByteReader,
+  WasmFormatError,
+  encodeFunctionNames,
+  encodeNameSection,
+  findCustomSection,
+  parseActiveDataSegments,
+  parseNameSection,
+  readSections,
+  setCustomSection,
+  SECTION_DATA,
+  type Section,
+} from './wasm-binary.js';
+import { compileGlob, matchesAny, type Glob } from '../ftrace/glob.js';
+import {
+  ABI,
+  HOST_IP,
+  METADATA_SECTION,
+  METADATA_VERSION,
+  encodeMetadata,
+  type FtraceMetadata,
+  type StaticDataBounds,
+} from '../ftrace/metadata.js';
+
+export interface InstrumentOptions {
+  /** instrument only functions whose name matches one of these globs */
+  only?: readonly string[];
+  /** leave functions whose name matches one of these globs uninstrumented */
+  notrace?: readonly string[];
+}
+
+export interface InstrumentStats {
+  /** functions in the input, imports included */
+  functions: number;
+  imports: number;
+  /** defined functions that call mcount */
+  instrumented: number;
+  /** defined functions left without mcount (--only / --notrace) */
+  skipped: number;
+  /** call sites that set the caller token */
+  callSites: number;
+}
+
+export interface InstrumentResult {
+  binary: Uint8Array;
+  metadata: FtraceMetadata;
+  stats: InstrumentStats;
+  /** things the user should know that did not stop instrumentation */
+  warnings: string[];
+}
+
+/** An error about the user's input, with a message fit to print on one line. */
+export class InstrumentError extends Error {
+  override name = 'InstrumentError';
+}
+
+type Ref = number;
+const raw = binaryen as unknown as Record<string, (...a: number[]) => number>;
+const getId = raw['_BinaryenExpressionGetId']!;
+const getType = raw['_BinaryenExpressionGetType']!;
+const callGetTarget = raw['_BinaryenCallGetTarget']!;
+const callIsReturn = raw['_BinaryenCallIsReturn']!;
+const callGetNumOperands = raw['_BinaryenCallGetNumOperands']!;
+const callGetOperandAt = raw['_BinaryenCallGetOperandAt']!;
+const callSetOperandAt = raw['_BinaryenCallSetOperandAt']!;
+const tryGetNumCatchTags = raw['_BinaryenTryGetNumCatchTags']!;
+const tryGetCatchBodyAt = raw['_BinaryenTryGetCatchBodyAt']!;
+const trySetCatchBodyAt = raw['_BinaryenTrySetCatchBodyAt']!;
+const functionGetName = raw['_BinaryenFunctionGetName']!;
+const functionAddVar = raw['_BinaryenFunctionAddVar']!;
+const functionGetBody = raw['_BinaryenFunctionGetBody']!;
+const functionSetBody = raw['_BinaryenFunctionSetBody']!;
+const functionGetResults = raw['_BinaryenFunctionGetResults']!;
+const sideEffects = raw['_BinaryenExpressionGetSideEffects']!;
+const typeIsNullable = raw['_BinaryenTypeIsNullable']!;
+const typeGetHeapType = raw['_BinaryenTypeGetHeapType']!;
+const typeFromHeapType = raw['_BinaryenTypeFromHeapType']!;
+
+const NUMERIC_TYPES = new Set<number>([binaryen.i32, binaryen.i64, binaryen.f32, binaryen.f64, binaryen.v128]);
+const TRIVIAL_KINDS = new Set<number>([ID.LocalGet, ID.GlobalGet, ID.Const, ID.RefNull, ID.RefFunc]);
+
+export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const sections = checkedSections(input);
+  if (findCustomSection(sections, METADATA_SECTION)) {
+    throw new InstrumentError('module is already instrumented by wasm-ftrace (it has a wasm-ftrace section)');
+  }
+  const only = compileGlobs(options.only ?? [], '--only');
+  const notrace = compileGlobs(options.notrace ?? [], '--notrace');
+  const nameSection = findCustomSection(sections, 'name');
+  const inputNames = nameSection ? parseNameSection(input, nameSection) : undefined;
+  const warnings: string[] = [];
+  for (const s of sections) {
+    if (s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL') {
+      warnings.push(`the module has ${s.name}: its code offsets are stale after instrumentation`);
+      break;
+    }
+  }
+
+  const mod = readModule(input);
+  try {
+    return instrumentModule(mod, input, sections, inputNames?.functionNames, inputNames?.moduleName, only, notrace, warnings);
+  } finally {
+    mod.dispose();
+  }
+}
+
+function checkedSections(input: Uint8Array): Section[] {
+  try {
+    return readSections(input);
+  } catch (e) {
+    if (e instanceof WasmFormatError) throw new InstrumentError(e.message);
+    throw e;
+  }
+}
+
+function compileGlobs(patterns: readonly string[], option: string): Glob[] {
+  return patterns.map((p) => {
+    try {
+      return compileGlob(p);
+    } catch (e) {
+      throw new InstrumentError(`${option}: ${(e as Error).message}`);
+    }
+  });
+}
+
+function readModule(input: Uint8Array): Module {
+  const read = captureBinaryenOutput(() => readBinary(input, READ_FEATURES));
+  if (read.error !== undefined || !read.result) {
+    throw new InstrumentError(`invalid module: ${firstLine(read.output, read.error)}`);
+  }
+  const mod = read.result;
+  // Engines validate cheaply what they support; binaryen validates the rest.
+  if (!WebAssembly.validate(input as Uint8Array<ArrayBuffer>)) {
+    const v = captureBinaryenOutput(() => mod.validate());
+    if (!v.result) {
+      mod.dispose();
+      throw new InstrumentError(`invalid module: ${firstLine(v.output, v.error)}`);
+    }
+  }
+  return mod;
+}
+
+function firstLine(output: string[], error: unknown): string {
+  const text = output.join('\n').replace(/\[parse exception: /, '').replace(/\]\s*$/, '');
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  if (line.length > 0) {
+    // "[wasm-validator error in function 3] unexpected false: ..., on" -> without the trailing "on"
+    return line.slice(0, 2).join(' ').replace(/,? on$/, '').replace(/^\[|\]$/g, '');
+  }
+  const msg = (error as { message?: string } | undefined)?.message;
+  return msg ?? 'binaryen could not read it';
+}
+
+function instrumentModule(
+  mod: Module,
+  input: Uint8Array,
+  sections: Section[],
+  explicitNames: Map<number, string> | undefined,
+  moduleName: string | undefined,
+  only: Glob[],
+  notrace: Glob[],
+  warnings: string[],
+): InstrumentResult {
+  const functionCount = mod.getNumFunctions();
+  const fnRefs: Ref[] = [];
+  const infos: FunctionInfo[] = [];
+  let importCount = 0;
+  for (let i = 0; i < functionCount; i++) {
+    const ref = mod.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(ref);
+    fnRefs.push(ref);
+    infos.push(info);
+    if (info.module) {
+      if (importCount !== i) throw new InstrumentError('internal error: binaryen listed a function import after a defined function');
+      importCount++;
+    }
+  }
+
+  // Display names: explicit, else the first export name, else module.field, else func[N].
+  const exportNames = new Map<string, string>();
+  for (let i = 0; i < mod.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(mod.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalFunction && !exportNames.has(e.value)) exportNames.set(e.value, e.name);
+  }
+  const names = infos.map((info, i) => {
+    const explicit = explicitNames?.get(i);
+    if (explicit !== undefined) return explicit;
+    const exported = exportNames.get(info.name);
+    if (exported !== undefined) return exported;
+    if (info.module) return `${info.module}.${info.base}`;
+    return `func[${i}]`;
+  });
+
+  // Which functions get mcount.
+  const traced: boolean[] = names.map((name, i) => i >= importCount && (only.length === 0 || matchesAny(only, name)) && !matchesAny(notrace, name));
+  for (const [globs, option] of [[only, '--only'], [notrace, '--notrace']] as const) {
+    for (const g of globs) {
+      if (!names.some((n, i) => i >= importCount && g.test(n))) {
+        throw new InstrumentError(`${option} '${g.source}' matches no function in the module`);
+      }
+    }
+  }
+
+  // The pass's own globals, import and exports. Internal names cannot clash:
+  // binaryen never produces names with this prefix.
+  const taken = (n: string): boolean => {
+    for (let i = 0; i < mod.getNumExports(); i++) if (binaryen.getExportInfo(mod.getExportByIndex(i)).name === n) return true;
+    return false;
+  };
+  for (const n of [ABI.parentGlobal, `${ABI.guardPrefix}0`]) {
+    if (taken(n)) throw new InstrumentError(`the module already exports '${n}', a name wasm-ftrace reserves`);
+  }
+  const tokenName = 'wasm-ftrace$parent';
+  mod.addGlobal(tokenName, binaryen.i32, true, mod.i32.const(-1));
+  mod.addGlobalExport(tokenName, ABI.parentGlobal);
+  const guardWords = Math.ceil(functionCount / 32);
+  const guardNames: string[] = [];
+  for (let w = 0; w < guardWords; w++) {
+    let bits = 0;
+    for (let b = 0; b < 32; b++) if (traced[w * 32 + b]) bits |= 1 << b;
+    const name = `wasm-ftrace$guard${w}`;
+    guardNames.push(name);
+    mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
+    mod.addGlobalExport(name, `${ABI.guardPrefix}${w}`);
+  }
+  const mcountName = 'wasm-ftrace$mcount';
+  mod.addFunctionImport(mcountName, ABI.importModule, ABI.mcount, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
+
+  // Interned name pointers of the imports: calls to them never set the token.
+  const importNamePtrs = new Set<number>();
+  for (let i = 0; i < importCount; i++) importNamePtrs.add(functionGetName(fnRefs[i]!));
+
+  let callSites = 0;
+  let instrumented = 0;
+  const opaque = new Map<string, Set<string>>();
+  for (let i = importCount; i < functionCount; i++) {
+    const fnRef = fnRefs[i]!;
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, importNamePtrs);
+    const body = functionGetBody(fnRef);
+    const newBody = rewriter.visit(body);
+    callSites += rewriter.callSites;
+    for (const kind of rewriter.opaqueKinds) {
+      if (!opaque.has(kind)) opaque.set(kind, new Set());
+      opaque.get(kind)!.add(names[i]!);
+    }
+
+    // Prologue. Read and reset the token before calling out, so that wasm the
+    // hook itself runs sees HOST as its parent, not ours.
+    const prologue: Ref[] = [];
+    if (traced[i]) {
+      const parentLocal = functionAddVar(fnRef, binaryen.i32);
+      const word = i >> 5;
+      prologue.push(
+        mod.local.set(parentLocal, mod.global.get(tokenName, binaryen.i32)),
+        mod.global.set(tokenName, mod.i32.const(HOST_IP | 0)),
+        mod.if(
+          mod.i32.and(mod.global.get(guardNames[word]!, binaryen.i32), mod.i32.const(1 << (i & 31))),
+          // (call $mcount (i32 ip) (i32 parent_ip)) -> ()
+          mod.call(mcountName, [mod.i32.const(i), mod.local.get(parentLocal, binaryen.i32)], binaryen.none),
+        ),
+      );
+      instrumented++;
+    } else {
+      prologue.push(mod.global.set(tokenName, mod.i32.const(HOST_IP | 0)));
+    }
+    functionSetBody(fnRef, mod.block(null, [...prologue, newBody], functionGetResults(fnRef)));
+  }
+  for (const [kind, fns] of opaque) {
+    const list = [...fns];
+    warnings.push(
+      `${kind} in ${list.length} function(s) (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', ...' : ''}): ` +
+        `binaryen.js cannot walk it, so calls inside it report HOST as their parent`,
+    );
+  }
+
+  if (!usesGC(input, sections)) mod.setFeatures(READ_FEATURES & ~binaryen.Features.GC);
+  binaryen.setDebugInfo(true);
+  let binary: Uint8Array;
+  try {
+    binary = mod.emitBinary();
+  } finally {
+    binaryen.setDebugInfo(false);
+  }
+
+  const data = staticDataBounds(mod, input, sections);
+  const metadata: FtraceMetadata = {
+    version: METADATA_VERSION,
+    functionCount,
+    importCount,
+    data,
+    names,
+    moduleName: moduleName ?? null,
+    traced: traced.flatMap((t, i) => (t ? [i] : [])),
+    guardWords,
+  };
+  binary = writeNames(binary, names, importCount, 1);
+  binary = setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata));
+  return {
+    binary,
+    metadata,
+    warnings,
+    stats: { functions: functionCount, imports: importCount, instrumented, skipped: functionCount - importCount - instrumented, callSites },
+  };
+}
+
+/**
+ * Rewrites the call sites of one function so they set the caller token, and
+ * hoists legacy-EH `pop`s so that wrapping a call never buries one in a block.
+ */
+class FunctionRewriter {
+  callSites = 0;
+  opaqueKinds = new Set<string>();
+  private temps = new Map<number, number>();
+
+  constructor(
+    private readonly mod: Module,
+    private readonly fnRef: Ref,
+    private readonly ip: number,
+    private readonly tokenName: string,
+    private readonly importNamePtrs: Set<number>,
+  ) {}
+
+  visit(e: Ref): Ref {
+    const id = getId(e);
+    if (LEAF_KINDS.has(id)) return e;
+    const slots = CHILD_SLOTS.get(id);
+    if (!slots) {
+      if (sideEffects(e, this.mod.ptr) & SIDE_EFFECT_CALLS) {
+        this.opaqueKinds.add(OPAQUE_KIND_NAMES[id] ?? `expression kind #${id}`);
+      }
+      return e;
+    }
+    if (id === ID.Try) this.hoistPops(e);
+    for (const slot of slots) {
+      if (slot.kind === 'fixed') {
+        const c = slot.get(e);
+        if (c) {
+          const n = this.visit(c);
+          if (n !== c) slot.set(e, n);
+        }
+      } else {
+        const count = slot.num(e);
+        for (let i = 0; i < count; i++) {
+          const c = slot.getAt(e, i);
+          const n = this.visit(c);
+          if (n !== c) slot.setAt(e, i, n);
+        }
+      }
+    }
+    if (id === ID.Call || id === ID.CallIndirect || id === ID.CallRef) return this.rewriteCall(e, id);
+    return e;
+  }
+
+  /** Sets the token right before control transfers: after the last child the call evaluates. */
+  private rewriteCall(e: Ref, id: number): Ref {
+    const mod = this.mod;
+    if (id === ID.Call && this.importNamePtrs.has(callGetTarget(e))) return e;
+    const slots = CHILD_SLOTS.get(id)!;
+    // The last evaluated child: the target of an indirect call, else the last operand.
+    let last: Ref = 0;
+    let setLast: (v: Ref) => void = () => {};
+    if (id === ID.Call) {
+      const n = callGetNumOperands(e);
+      if (n > 0) {
+        last = callGetOperandAt(e, n - 1);
+        setLast = (v) => void callSetOperandAt(e, n - 1, v);
+      }
+    } else {
+      const target = slots[1]!;
+      if (target.kind === 'fixed') {
+        last = target.get(e);
+        setLast = (v) => target.set(e, v);
+      }
+    }
+    const setToken = mod.global.set(this.tokenName, mod.i32.const(this.ip));
+    this.callSites++;
+    if (!last) {
+      const type = id === ID.Call && callIsReturn(e) ? binaryen.unreachable : getType(e);
+      return mod.block(null, [setToken, e], type);
+    }
+    const type = getType(last);
+    if (type === binaryen.unreachable) {
+      this.callSites--;
+      return e; // the call is never reached
+    }
+    if (TRIVIAL_KINDS.has(getId(last))) {
+      // Evaluating `last` cannot call, trap or branch: set the token just before it.
+      setLast(mod.block(null, [setToken, last], type));
+      return e;
+    }
+    const { index, get } = this.temp(type);
+    setLast(mod.block(null, [mod.local.set(index, last), setToken, get()], type));
+    return e;
+  }
+
+  /**
+   * One scratch local per type and function is enough: each use is
+   * `local.set t <x>; global.set token; local.get t` with nothing between the
+   * set and the get that could reuse t.
+   */
+  private temp(type: number): { index: number; get: () => Ref } {
+    const nullable = NUMERIC_TYPES.has(type) || typeIsNullable(type) ? type : typeFromHeapType(typeGetHeapType(type), 1);
+    let index = this.temps.get(nullable);
+    if (index === undefined) {
+      index = functionAddVar(this.fnRef, nullable);
+      this.temps.set(nullable, index);
+    }
+    const i = index;
+    const get =
+      nullable === type ? () => this.mod.local.get(i, type) : () => this.mod.ref.as_non_null(this.mod.local.get(i, nullable));
+    return { index: i, get };
+  }
+
+  /**
+   * A legacy `catch` body starts with a `pop`, which must stay the first thing
+   * the catch evaluates and may not be buried in a block. Before rewriting the
+   * body, move the pop into `local.set $t (pop)` at the head of the catch body.
+   */
+  private hoistPops(tryExpr: Ref): void {
+    const tags = tryGetNumCatchTags(tryExpr);
+    for (let i = 0; i < tags; i++) {
+      const body = tryGetCatchBodyAt(tryExpr, i);
+      const found = findFirstPop(body);
+      if (!found) continue;
+      const type = getType(found.pop);
+      const local = functionAddVar(this.fnRef, type);
+      const get = this.mod.local.get(local, type);
+      let rest: Ref;
+      if (found.replace) {
+        found.replace(get);
+        rest = body;
+      } else {
+        rest = get; // the body was the pop itself
+      }
+      trySetCatchBodyAt(tryExpr, i, this.mod.block(null, [this.mod.local.set(local, found.pop), rest], getType(body)));
+    }
+  }
+}
+
+/** The pop a catch body starts with, reached through first-evaluated children. */
+function findFirstPop(body: Ref): { pop: Ref; replace?: (v: Ref) => void } | undefined {
+  if (getId(body) === ID.Pop) return { pop: body };
+  let node = body;
+  for (let depth = 0; depth < 1000; depth++) {
+    const slots = CHILD_SLOTS.get(getId(node));
+    if (!slots || slots.length === 0) return undefined;
+    const first = slots[0]!;
+    let child: Ref;
+    let replace: (v: Ref) => void;
+    const parent = node;
+    if (first.kind === 'fixed') {
+      child = first.get(parent);
+      replace = (v) => first.set(parent, v);
+    } else {
+      if (first.num(parent) === 0) return undefined;
+      child = first.getAt(parent, 0);
+      replace = (v) => first.setAt(parent, 0, v);
+    }
+    if (!child) return undefined;
+    if (getId(child) === ID.Pop) return { pop: child, replace };
+    node = child;
+  }
+  return undefined;
+}
+
+/** Static data of memory 0: active segments with constant offsets, extended to __data_end. */
+function staticDataBounds(mod: Module, input: Uint8Array, sections: Section[]): StaticDataBounds | null {
+  let start = Infinity;
+  let end = -Infinity;
+  const dataSection = sections.find((s) => s.id === SECTION_DATA);
+  if (dataSection) {
+    for (const seg of parseActiveDataSegments(input, dataSection)) {
+      if (seg.memory !== 0 || seg.offset === null) continue;
+      start = Math.min(start, seg.offset);
+      end = Math.max(end, seg.offset + seg.length);
+    }
+  }
+  const dataEnd = dataEndValue(mod);
+  if (dataEnd !== null) {
+    if (start === Infinity) start = dataEnd;
+    end = Math.max(end, dataEnd);
+  }
+  return start === Infinity ? null : { start, end };
+}
+
+/** The constant value of the module's `__data_end` global (by export or by name), if any. */
+function dataEndValue(mod: Module): number | null {
+  let globalRef = 0;
+  for (let i = 0; i < mod.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(mod.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalGlobal && e.name === '__data_end') globalRef = mod.getGlobal(e.value);
+  }
+  if (!globalRef) {
+    for (let i = 0; i < mod.getNumGlobals(); i++) {
+      const g = mod.getGlobalByIndex(i);
+      if (binaryen.getGlobalInfo(g).name === '__data_end') globalRef = g;
+    }
+  }
+  if (!globalRef) return null;
+  const info = binaryen.getGlobalInfo(globalRef);
+  if (info.module || info.type !== binaryen.i32 || getId(info.init) !== ID.Const) return null;
+  return (binaryen.getExpressionInfo(info.init) as { value?: number }).value ?? null;
+}
+
+/**
+ * A module uses GC types when its type section has struct, array, rec or sub
+ * entries, or typed/abstract GC references. When it does not, we write it with
+ * GC disabled: binaryen otherwise emits GC-era encodings (`ref.null nofunc`)
+ * that engines without GC, Node 20's among them, reject.
+ */
+function usesGC(input: Uint8Array, sections: Section[]): boolean {
+  const typeSection = sections.find((s) => s.id === 1);
+  if (!typeSection) return false;
+  const GC_BYTES = new Set([0x4e, 0x4f, 0x50, 0x5e, 0x5f, 0x63, 0x64, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x71, 0x72, 0x73]);
+  const r = new ByteReader(input, typeSection.payload, typeSection.end, 'type section');
+  try {
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const form = r.u8();
+      if (form !== 0x60) return true;
+      for (let side = 0; side < 2; side++) {
+        const n = r.u32();
+        for (let j = 0; j < n; j++) if (GC_BYTES.has(r.u8())) return true;
+      }
+    }
+  } catch {
+    return true; // cannot tell: keep every feature
+  }
+  return false;
+}
+
+/**
+ * Rewrites the output's function names so that every function has one: the
+ * input's explicit names plus the fallback names. Output indices: the input's
+ * imports keep theirs, the pass's `added` imports follow, then the defined
+ * functions, shifted by `added`.
+ */
+function writeNames(binary: Uint8Array, names: string[], importCount: number, added: number): Uint8Array {
+  const sections = readSections(binary);
+  const existing = findCustomSection(sections, 'name');
+  const subsections = existing ? parseNameSection(binary, existing).subsections.filter((s) => s.id !== 1) : [];
+  const entries: [number, string][] = [];
+  for (let i = 0; i < importCount; i++) entries.push([i, names[i]!]);
+  entries.push([importCount, `${ABI.importModule}.${ABI.mcount}`]);
+  for (let i = importCount; i < names.length; i++) entries.push([i + added, names[i]!]);
+  subsections.push({ id: 1, bytes: encodeFunctionNames(entries) });
+  return setCustomSection(binary, 'name', encodeNameSection(subsections));
+}
