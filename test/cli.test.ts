@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { readModuleMetadata } from '../src/index.js';
+import { wat } from './helpers/wat.js';
+
+const FIB = `(module
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_s (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func $helper (export "helper") (result i32) (call $fib (i32.const 3))))`;
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+let dir: string;
+let fibPath: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-cli-'));
+  fibPath = path.join(dir, 'fib.wasm');
+  writeFileSync(fibPath, wat(FIB));
+});
+
+describe('wasm-ftrace instrument', () => {
+  it('writes an instrumented module that still computes the same thing', async () => {
+    const out = path.join(dir, 'fib.out.wasm');
+    const r = await cli('instrument', fibPath, '-o', out);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const module = new WebAssembly.Module(readFileSync(out));
+    expect(readModuleMetadata(module)?.names).toEqual(['fib', 'helper']);
+    let calls = 0;
+    const inst = new WebAssembly.Instance(module, { ftrace: { mcount: () => calls++ } });
+    expect((inst.exports['fib'] as (n: number) => number)(10)).toBe(55);
+    expect(calls).toBe(177);
+  });
+
+  it('defaults the output to <in>.ftrace.wasm and prints --stats', async () => {
+    const r = await cli('instrument', fibPath, '--stats', '--notrace', 'helper');
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(dir, 'fib.ftrace.wasm'))).toBe(true);
+    expect(r.stdout).toMatch(/^functions +2 \(0 imported, 2 defined\)$/m);
+    expect(r.stdout).toMatch(/^instrumented +1$/m);
+    expect(r.stdout).toMatch(/^skipped +1 \(--only\/--notrace\)$/m);
+    expect(r.stdout).toMatch(/^call sites +3$/m);
+  });
+
+  it('fails in one line with exit code 1 and leaves no output for bad input', async () => {
+    const cases: [string, RegExp][] = [
+      ['not.wasm', /^wasm-ftrace: error: not a WebAssembly module/],
+      ['trunc.wasm', /^wasm-ftrace: error: truncated module/],
+      ['missing.wasm', /^wasm-ftrace: error: cannot read '.*missing.wasm': no such file or directory$/],
+    ];
+    writeFileSync(path.join(dir, 'not.wasm'), 'just text\n');
+    writeFileSync(path.join(dir, 'trunc.wasm'), readFileSync(fibPath).subarray(0, 40));
+    for (const [name, message] of cases) {
+      const out = path.join(dir, `${name}.out`);
+      const r = await cli('instrument', path.join(dir, name), '-o', out);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr.trimEnd(), name).toMatch(message);
+      expect(r.stderr.trimEnd().split('\n'), name).toHaveLength(1);
+      expect(existsSync(out), name).toBe(false);
+    }
+  });
+
+  it('reports an unwritable output path and leaves no temporary file', async () => {
+    const r = await cli('instrument', fibPath, '-o', path.join(dir, 'no/such/dir/out.wasm'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^wasm-ftrace: error: cannot write '.*out.wasm': no such file or directory\n$/);
+    expect(readdirSync(dir).filter((f) => f.includes('wasm-ftrace-tmp'))).toEqual([]);
+  });
+
+  it('names a filter that matches nothing', async () => {
+    const r = await cli('instrument', fibPath, '-o', path.join(dir, 'x.wasm'), '--only', 'nosuch*');
+    expect(r).toMatchObject({ code: 1, stderr: "wasm-ftrace: error: --only 'nosuch*' matches no function in the module\n" });
+    expect(existsSync(path.join(dir, 'x.wasm'))).toBe(false);
+  });
+
+  it('treats unknown options and missing arguments as usage errors (exit 2)', async () => {
+    expect(await cli('instrument', fibPath, '--bogus')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--bogus'/) });
+    expect(await cli('instrument')).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing required argument/) });
+    expect(await cli('frobnicate')).toMatchObject({ code: 2 });
+    expect((await cli()).code).toBe(2);
+  });
+
+  it('teaches with --help', async () => {
+    const r = await cli('instrument', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Globs use ftrace's syntax");
+    expect(r.stdout).toContain('Examples:');
+  });
+});
+
+describe('wasm-ftrace run', () => {
+  it('prints each entry with its caller and the export result', async () => {
+    const r = await cli('run', '--invoke', 'helper', fibPath);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('2\n');
+    const lines = r.stderr.trimEnd().split('\n').map((l) => l.replace(/^ *\d+\.\d{6}: /, ''));
+    expect(lines).toEqual(['helper <-HOST', 'fib <-helper', 'fib <-fib', 'fib <-fib', 'fib <-fib', 'fib <-fib']);
+  });
+
+  it('reports a module that is not a WASI command', async () => {
+    const r = await cli('run', fibPath);
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a WASI command: name an export to call with --invoke\n$/) });
+  });
+});
+
+describe('bin/wasm-ftrace.js', () => {
+  const bin = path.resolve('bin/wasm-ftrace.js');
+  it('runs from the built dist with exit codes and no warnings', async () => {
+    const run = promisify(execFile);
+    const ok = await run(process.execPath, [bin, 'run', '--invoke', 'fib', fibPath, '3']);
+    expect(ok.stdout).toBe('2\n');
+    expect(ok.stderr).not.toMatch(/Warning/);
+    const bad = await run(process.execPath, [bin, 'instrument', path.join(dir, 'nope.wasm')]).catch((e) => e);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`wasm-ftrace: error: cannot read '${path.join(dir, 'nope.wasm')}': no such file or directory\n`);
+  });
+});
