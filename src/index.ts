@@ -4,15 +4,4 @@
  */
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
-export { compileGlob, matchesAny } from './ftrace/glob.js';
-export type { Glob, GlobKind } from './ftrace/glob.js';
-export {
-  ABI,
-  HOST_IP,
-  METADATA_SECTION,
-  METADATA_VERSION,
-  decodeMetadata,
-  readModuleMetadata,
-  isStaticData,
-} from './ftrace/metadata.js';
-export type { FtraceMetadata, StaticDataBounds } from './ftrace/metadata.js';
+export * from './ftrace/index.js';

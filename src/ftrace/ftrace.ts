@@ -1,0 +1,337 @@
+/**
+ * The dispatcher behind `ftrace.mcount`, one per traced instance.
+ *
+ * What the kernel's ftrace.c does with ftrace_trace_function, this does with
+ * `target`: the hook calls it on every entry whose guard is set, and
+ * updateFtraceFunction() points it at
+ *   - a stub when nothing is registered (or ftrace_enabled is off),
+ *   - the one registered ops' func, directly, when that ops is not DYNAMIC,
+ *   - the list function otherwise.
+ *
+ * Dynamic patching: the guards inside the module (one bit per function) are
+ * kept equal to "some enabled ops wants this function", so a function nobody
+ * wants never leaves wasm, and the direct call needs no hash test.
+ */
+import { FtraceHash, applyFilterText, FilterError, type FilterUniverse } from './hash.js';
+import { ABI, isStaticData, readModuleMetadata, type FtraceMetadata } from './metadata.js';
+import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, EBUSY, EINVAL, FtraceError, type FtraceOps } from './ops.js';
+import { GracePeriod } from './rcu.js';
+import { createGuestApi, type GuestApi, type GuestImports } from './guest.js';
+
+export type DispatchMode = 'none' | 'direct' | 'list';
+
+export interface FtraceOptions {
+  /** the module's name for `:mod:` filters (default: the name section's module name, else 'wasm') */
+  moduleName?: string;
+}
+
+export interface AvailableFunction {
+  /** line number in available_filter_functions, from 1: what a numeric filter selects */
+  line: number;
+  ip: number;
+  name: string;
+}
+
+export interface EnabledFunction {
+  ip: number;
+  name: string;
+  /** how many registered ops want it */
+  callbacks: number;
+  /** true when mcount calls the ops' func directly (no list walk) */
+  direct: boolean;
+}
+
+export interface FtraceStats {
+  /** entries dropped because the ops they would reach was already running (it called traced wasm) */
+  recursionMissed: number;
+  /** deferred reclaimer callbacks not yet run */
+  rcuPending: number;
+}
+
+const stub = (): void => {};
+
+export class Ftrace {
+  readonly metadata: FtraceMetadata;
+  readonly moduleName: string;
+  readonly rcu = new GracePeriod();
+
+  /** The registered ops, published copy-on-write: a walk holds the array it loaded. */
+  private opsList: readonly FtraceOps[] = [];
+  private target: (ip: number, parentIp: number) => void = stub;
+  private currentMode: DispatchMode = 'none';
+  private enabled = true;
+  /** recursion misses of ops no longer registered */
+  private missedByUnregistered = 0;
+
+  /** What the guards should be: bit ip%32 of word ip>>5. */
+  private readonly wanted: Uint32Array;
+  /** the module's guard globals, once attached */
+  private guards: WebAssembly.Global[] | null = null;
+  private readonly universe: FilterUniverse;
+  /** the guest's side of the API (register_ftrace_function & co. as imports) */
+  readonly guest: GuestApi;
+
+  /**
+   * The hook the instrumented module imports as `ftrace.mcount`. Until the
+   * instance is attached its guards are the pass's defaults (everything on),
+   * so the hook applies the wanted bits itself.
+   */
+  readonly mcount = (ip: number, parentIp: number): void => {
+    if (this.guards === null && !((this.wanted[ip >>> 5]! >>> (ip & 31)) & 1)) return;
+    this.target(ip, parentIp >>> 0);
+  };
+
+  constructor(metadata: FtraceMetadata, options: FtraceOptions = {}) {
+    this.metadata = metadata;
+    this.moduleName = options.moduleName ?? metadata.moduleName ?? 'wasm';
+    this.wanted = new Uint32Array(Math.max(1, metadata.guardWords));
+    const names = metadata.names;
+    this.universe = {
+      available: metadata.traced,
+      nameOf: (ip) => names[ip] ?? `func[${ip}]`,
+      moduleName: this.moduleName,
+    };
+    this.guest = createGuestApi(this);
+  }
+
+  /** An Ftrace for a compiled instrumented module (its metadata comes from the wasm-ftrace section). */
+  static forModule(module: WebAssembly.Module, options?: FtraceOptions): Ftrace {
+    const meta = readModuleMetadata(module);
+    if (!meta) throw new Error('the module is not instrumented by wasm-ftrace (no wasm-ftrace section)');
+    return new Ftrace(meta, options);
+  }
+
+  /** The `ftrace` import module for the instrumented module: `{ ftrace: ft.imports }`, the hook and the guest API. */
+  get imports(): GuestImports & { mcount: (ip: number, parentIp: number) => void } {
+    return { mcount: this.mcount, ...this.guest.imports };
+  }
+
+  /**
+   * Connects to the instance's guard globals, so functions no ops wants stop
+   * calling out. Call it right after instantiation.
+   */
+  attach(instance: WebAssembly.Instance): void {
+    const guards: WebAssembly.Global[] = [];
+    for (let w = 0; w < this.metadata.guardWords; w++) {
+      const g = instance.exports[`${ABI.guardPrefix}${w}`];
+      if (!(g instanceof WebAssembly.Global)) throw new Error(`the instance does not export ${ABI.guardPrefix}${w}: was it instrumented by this version?`);
+      guards.push(g);
+    }
+    this.guards = guards;
+    this.guest.attach(instance);
+    this.syncGuards(true);
+  }
+
+  // ------------------------------------------------------------------ registration
+
+  /**
+   * register_ftrace_function(). Throws FtraceError(EBUSY) when the ops is
+   * already ENABLED. An ops with an `address` outside the module's static
+   * data is flagged DYNAMIC (core_kernel_data() is false for it).
+   */
+  register(ops: FtraceOps): void {
+    if (ops.flags & FTRACE_OPS_FL_ENABLED) throw new FtraceError(`ops '${ops.name}' is already registered`, EBUSY);
+    if (ops.address !== undefined && !this.coreKernelData(ops.address)) ops.flags |= FTRACE_OPS_FL_DYNAMIC;
+    ops.flags |= FTRACE_OPS_FL_ENABLED;
+    // Publish a new list: walks in flight keep the one they loaded.
+    this.opsList = [...this.opsList, ops];
+    this.update();
+  }
+
+  /**
+   * unregister_ftrace_function(). When it returns, the ops is never called
+   * again - not by a later entry, and not by a list walk that is still
+   * iterating below us on the stack (it checks ENABLED before each call) -
+   * and the host holds nothing that points into the guest's copy of it, so
+   * a DYNAMIC ops may be freed at once.
+   */
+  unregister(ops: FtraceOps): void {
+    if (!(ops.flags & FTRACE_OPS_FL_ENABLED) || !this.opsList.includes(ops)) {
+      throw new FtraceError(`ops '${ops.name}' is not registered`, EINVAL);
+    }
+    ops.flags &= ~FTRACE_OPS_FL_ENABLED;
+    this.opsList = this.opsList.filter((o) => o !== ops);
+    this.missedByUnregistered += ops.recursionMissed;
+    ops.recursionMissed = 0;
+    this.update();
+    // Dynamic ops may be freed: every caller that could still reach it must be
+    // done before we return. At depth 0 none is in flight. Inside a callback
+    // the walks below us re-check ENABLED, which we just cleared, so they are
+    // done with it too; nothing else holds it.
+  }
+
+  /** core_kernel_data(addr): is addr inside the module's static data? */
+  coreKernelData(addr: number): boolean {
+    return isStaticData(this.metadata, addr);
+  }
+
+  // ------------------------------------------------------------------ filters
+
+  /** ftrace_set_filter(): which functions `ops` is called for. Throws FilterError when an expression matches nothing. */
+  setFilter(ops: FtraceOps, text: string, reset = true): void {
+    ops.filterHash = applyFilterText(ops.filterHash, text, reset, this.universe);
+    if (ops.flags & FTRACE_OPS_FL_ENABLED) this.update();
+  }
+
+  /** ftrace_set_notrace(): functions `ops` is never called for. */
+  setNotrace(ops: FtraceOps, text: string, reset = true): void {
+    ops.notraceHash = applyFilterText(ops.notraceHash, text, reset, this.universe);
+    if (ops.flags & FTRACE_OPS_FL_ENABLED) this.update();
+  }
+
+  /**
+   * ftrace_ops_test(): filter hash empty or holding ip, and ip not in the
+   * notrace hash. The hashes may be swapped by a filter change at any time;
+   * called inside a walk, this sees one of them whole.
+   */
+  static opsTest(ops: FtraceOps, ip: number): boolean {
+    return (ops.filterHash.size === 0 || ops.filterHash.has(ip)) && !ops.notraceHash.has(ip);
+  }
+
+  // ------------------------------------------------------------------ the switch
+
+  /** ftrace_enabled: off stops every callback and clears every guard; on restores them. */
+  get ftraceEnabled(): boolean {
+    return this.enabled;
+  }
+
+  set ftraceEnabled(on: boolean) {
+    this.enabled = on;
+    this.update();
+  }
+
+  /** How mcount reaches the ops now: 'none', 'direct' (one static ops) or 'list'. */
+  get mode(): DispatchMode {
+    return this.currentMode;
+  }
+
+  get registered(): readonly FtraceOps[] {
+    return this.opsList;
+  }
+
+  get stats(): FtraceStats {
+    let missed = this.missedByUnregistered;
+    for (const o of this.opsList) missed += o.recursionMissed;
+    return { recursionMissed: missed, rcuPending: this.rcu.pending };
+  }
+
+  /** Resolves when no dispatch that was in flight when called can still be running. */
+  synchronize(): Promise<void> {
+    return this.rcu.synchronize();
+  }
+
+  /** Runs `cb` at the next quiescent point (call_rcu). */
+  callRcu(cb: () => void): void {
+    this.rcu.callRcu(cb);
+  }
+
+  // ------------------------------------------------------------------ views
+
+  /** available_filter_functions: the traced functions, with the line numbers numeric filters use. */
+  availableFunctions(): AvailableFunction[] {
+    return this.metadata.traced.map((ip, i) => ({ line: i + 1, ip, name: this.universe.nameOf(ip) }));
+  }
+
+  /** enabled_functions: each function some ops wants, how many want it, and whether the call is direct. */
+  enabledFunctions(): EnabledFunction[] {
+    const out: EnabledFunction[] = [];
+    if (!this.enabled) return out;
+    for (const ip of this.metadata.traced) {
+      let callbacks = 0;
+      for (const o of this.opsList) if (Ftrace.opsTest(o, ip)) callbacks++;
+      if (callbacks > 0) out.push({ ip, name: this.universe.nameOf(ip), callbacks, direct: this.currentMode === 'direct' });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** update_ftrace_function() plus re-patching the guards. */
+  private update(): void {
+    const list = this.opsList;
+    const only = list.length === 1 ? list[0]! : undefined;
+    if (!this.enabled || list.length === 0) {
+      this.currentMode = 'none';
+      this.target = stub;
+    } else if (only && !(only.flags & FTRACE_OPS_FL_DYNAMIC)) {
+      // One static ops: have mcount call it directly. The guards pass only
+      // functions it wants, so no hash test is needed here.
+      this.currentMode = 'direct';
+      this.target = this.directCall(only);
+    } else {
+      this.currentMode = 'list';
+      this.target = this.listFunc;
+    }
+    this.syncGuards(false);
+  }
+
+  private directCall(ops: FtraceOps): (ip: number, parentIp: number) => void {
+    const func = ops.func;
+    return (ip, parentIp) => {
+      if (ops.busy !== 0) {
+        ops.recursionMissed++;
+        return;
+      }
+      ops.busy = 1;
+      try {
+        func(ip, parentIp, ops);
+      } finally {
+        ops.busy = 0;
+      }
+    };
+  }
+
+  /**
+   * ftrace_ops_list_func(). Some of the ops may be dynamically allocated:
+   * the walk is a read-side section, so an unregister that happens meanwhile
+   * (even from one of these callbacks) is not complete until we leave it.
+   */
+  private readonly listFunc = (ip: number, parentIp: number): void => {
+    this.rcu.readLock();
+    try {
+      const list = this.opsList;
+      for (let i = 0; i < list.length; i++) {
+        const op = list[i]!;
+        // Unregistered since this walk loaded the list: never call it again.
+        if (!(op.flags & FTRACE_OPS_FL_ENABLED)) continue;
+        if (!Ftrace.opsTest(op, ip)) continue;
+        if (op.busy !== 0) {
+          op.recursionMissed++;
+          continue;
+        }
+        op.busy = 1;
+        try {
+          op.func(ip, parentIp, op);
+        } finally {
+          op.busy = 0;
+        }
+      }
+    } finally {
+      this.rcu.readUnlock();
+    }
+  };
+
+  /** Recomputes the wanted bits and writes the words that changed into the module. */
+  private syncGuards(force: boolean): void {
+    const wanted = this.wanted;
+    const next = new Uint32Array(wanted.length);
+    if (this.enabled && this.opsList.length > 0) {
+      for (const ip of this.metadata.traced) {
+        for (const o of this.opsList) {
+          if (Ftrace.opsTest(o, ip)) {
+            next[ip >>> 5]! |= 1 << (ip & 31);
+            break;
+          }
+        }
+      }
+    }
+    for (let w = 0; w < next.length; w++) {
+      if (!force && next[w] === wanted[w]) continue;
+      wanted[w] = next[w]!;
+      const g = this.guards?.[w];
+      if (g) g.value = next[w]! | 0;
+    }
+  }
+}
+
+export { FilterError };

@@ -1,0 +1,75 @@
+/**
+ * struct ftrace_ops, for wasm: a callback plus the hashes that say which
+ * functions it wants. Flags are numbered as the kernel numbers them, because
+ * the guest ABI writes them into linear memory.
+ */
+import { FtraceHash } from './hash.js';
+
+/** The ops is registered and may be called. */
+export const FTRACE_OPS_FL_ENABLED = 1 << 0;
+/** The ops does not live in the module's static data: it may be freed, so it is always called through the list function. */
+export const FTRACE_OPS_FL_DYNAMIC = 1 << 2;
+
+export const EBUSY = 16;
+export const EINVAL = 22;
+export const ENODEV = 19;
+
+/**
+ * The callback. `ip` is the traced function's index in the input module;
+ * `parentIp` its caller's, or HOST_IP (0xFFFFFFFF) when called from outside.
+ */
+export type FtraceFunc = (ip: number, parentIp: number, ops: FtraceOps) => void;
+
+export interface FtraceOps {
+  func: FtraceFunc;
+  /** FTRACE_OPS_FL_*; ENABLED and DYNAMIC are set by register, ENABLED cleared by unregister */
+  flags: number;
+  /** functions to call for; empty means all */
+  filterHash: FtraceHash;
+  /** functions never to call for; wins over filterHash */
+  notraceHash: FtraceHash;
+  /** where the ops lives in the guest's linear memory, for ops the guest registers */
+  address?: number;
+  /** for views and messages */
+  name: string;
+  /** set while func runs: the per-ops recursion guard */
+  busy: number;
+  /** calls skipped because func was already running (it called traced wasm) */
+  recursionMissed: number;
+}
+
+export interface OpsOptions {
+  name?: string;
+  /**
+   * Declare the ops DYNAMIC: it may be freed once unregistered, so it must
+   * never be called directly. Ops registered by the guest are flagged from
+   * their address instead.
+   */
+  dynamic?: boolean;
+}
+
+let anonymous = 0;
+
+/** Creates an unregistered ops that traces every function until a filter is set (Ftrace.setFilter). */
+export function createOps(func: FtraceFunc, options: OpsOptions = {}): FtraceOps {
+  return {
+    func,
+    flags: options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0,
+    filterHash: FtraceHash.EMPTY,
+    notraceHash: FtraceHash.EMPTY,
+    name: options.name ?? `ops${++anonymous}`,
+    busy: 0,
+    recursionMissed: 0,
+  };
+}
+
+/** An error with the kernel's errno, so the guest API can return -errno. */
+export class FtraceError extends Error {
+  override name = 'FtraceError';
+  constructor(
+    message: string,
+    readonly errno: number,
+  ) {
+    super(message);
+  }
+}
