@@ -2,9 +2,9 @@
  * The dispatcher behind `ftrace.mcount`, one per traced instance.
  *
  * What the kernel's ftrace.c does with ftrace_trace_function, this does with
- * `target`: the hook calls it on every entry whose guard is set, and
- * updateFtraceFunction() points it at
- *   - a stub when nothing is registered (or ftrace_enabled is off),
+ * `direct` and `useList`: the hook follows them on every entry whose guard
+ * is set, and update() (update_ftrace_function) points them at
+ *   - nothing when no ops is registered (or ftrace_enabled is off),
  *   - the one registered ops' func, directly, when that ops is not DYNAMIC,
  *   - the list function otherwise.
  *
@@ -48,8 +48,6 @@ export interface FtraceStats {
   rcuPending: number;
 }
 
-const stub = (): void => {};
-
 export class Ftrace {
   readonly metadata: FtraceMetadata;
   readonly moduleName: string;
@@ -57,7 +55,6 @@ export class Ftrace {
 
   /** The registered ops, published copy-on-write: a walk holds the array it loaded. */
   private opsList: readonly FtraceOps[] = [];
-  private target: (ip: number, parentIp: number) => void = stub;
   private currentMode: DispatchMode = 'none';
   private enabled = true;
   /** recursion misses of ops no longer registered */
@@ -67,18 +64,42 @@ export class Ftrace {
   private readonly wanted: Uint32Array;
   /** the module's guard globals, once attached */
   private guards: WebAssembly.Global[] | null = null;
+  /** the module's caller token (i64), reset when a guard turns on */
+  private parentToken: WebAssembly.Global | null = null;
   private readonly universe: FilterUniverse;
   /** the guest's side of the API (register_ftrace_function & co. as imports) */
   readonly guest: GuestApi;
 
+  /** the ops mcount calls directly (ftrace_trace_function == ops->func), or null */
+  private direct: FtraceOps | null = null;
+  /** mcount goes through the list function */
+  private useList = false;
+
   /**
-   * The hook the instrumented module imports as `ftrace.mcount`. Until the
-   * instance is attached its guards are the pass's defaults (everything on),
-   * so the hook applies the wanted bits itself.
+   * The hook the instrumented module imports as `ftrace.mcount`: what the
+   * mcount trampoline is in the kernel. The direct case is inlined here
+   * rather than behind another function pointer: it is the one whose cost
+   * the benchmark holds against a bare import call.
    */
   readonly mcount = (ip: number, parentIp: number): void => {
-    if (this.guards === null && !((this.wanted[ip >>> 5]! >>> (ip & 31)) & 1)) return;
-    this.target(ip, parentIp >>> 0);
+    const op = this.direct;
+    if (op !== null) {
+      // Until attach() the guards are the pass's defaults (everything on),
+      // so the direct call cannot yet skip the hash test.
+      if (this.guards === null && !Ftrace.opsTest(op, ip)) return;
+      if (op.busy !== 0) {
+        op.recursionMissed++;
+        return;
+      }
+      op.busy = 1;
+      try {
+        op.func(ip, parentIp >>> 0, op);
+      } finally {
+        op.busy = 0;
+      }
+    } else if (this.useList) {
+      this.listFunc(ip, parentIp >>> 0);
+    }
   };
 
   constructor(metadata: FtraceMetadata, options: FtraceOptions = {}) {
@@ -118,6 +139,8 @@ export class Ftrace {
       guards.push(g);
     }
     this.guards = guards;
+    const token = instance.exports[ABI.parentGlobal];
+    this.parentToken = token instanceof WebAssembly.Global ? token : null;
     this.guest.attach(instance);
     this.syncGuards(true);
   }
@@ -252,33 +275,22 @@ export class Ftrace {
     const only = list.length === 1 ? list[0]! : undefined;
     if (!this.enabled || list.length === 0) {
       this.currentMode = 'none';
-      this.target = stub;
+      this.direct = null;
+      this.useList = false;
     } else if (only && !(only.flags & FTRACE_OPS_FL_DYNAMIC)) {
       // One static ops: have mcount call it directly. The guards pass only
-      // functions it wants, so no hash test is needed here.
+      // functions it wants, so no hash test is needed on that path.
       this.currentMode = 'direct';
-      this.target = this.directCall(only);
+      this.direct = only;
+      this.useList = false;
     } else {
+      // Several ops, or a dynamic one: there is no safe way to call a
+      // dynamic ops without the read-side section the list walk provides.
       this.currentMode = 'list';
-      this.target = this.listFunc;
+      this.direct = null;
+      this.useList = true;
     }
     this.syncGuards(false);
-  }
-
-  private directCall(ops: FtraceOps): (ip: number, parentIp: number) => void {
-    const func = ops.func;
-    return (ip, parentIp) => {
-      if (ops.busy !== 0) {
-        ops.recursionMissed++;
-        return;
-      }
-      ops.busy = 1;
-      try {
-        func(ip, parentIp, ops);
-      } finally {
-        ops.busy = 0;
-      }
-    };
   }
 
   /**
@@ -325,12 +337,19 @@ export class Ftrace {
         }
       }
     }
+    let turnedOn = false;
     for (let w = 0; w < next.length; w++) {
       if (!force && next[w] === wanted[w]) continue;
+      if (next[w]! & ~wanted[w]!) turnedOn = true;
       wanted[w] = next[w]!;
       const g = this.guards?.[w];
       if (g) g.value = next[w]! | 0;
     }
+    // A function whose guard was off did not consume the token left by the
+    // call into it; now that it reads tokens again, that one must not look
+    // fresh to its next entry from the host. (No call site is between its
+    // store and the callee's read while JS runs, so nothing live is lost.)
+    if (turnedOn && this.parentToken) this.parentToken.value = -1n;
   }
 }
 

@@ -16,7 +16,7 @@ export const HOST_IP = 0xffffffff;
 export const ABI = {
   importModule: 'ftrace',
   mcount: 'mcount',
-  /** exported mutable i32: the caller token (see instrument/pass.ts) */
+  /** exported mutable i64: the caller token, callee_ip << 32 | caller_ip (see instrument/pass.ts) */
   parentGlobal: '__ftrace_parent',
   /** exported mutable i32 globals, one bit per input function index: the mcount guards */
   guardPrefix: '__ftrace_guard_',

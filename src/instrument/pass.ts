@@ -9,15 +9,25 @@
  * and `parent_ip` the ip of its caller, or HOST_IP (-1) when the call came
  * from outside the module.
  *
- * How the caller is known: a mutable global, the caller token, holds -1
- * except in the instant between a call site and the callee's prologue. Each
- * call site that may reach a defined function sets the token to its own
- * function's ip *after* the call's last operand is evaluated (an operand that
- * itself calls would otherwise consume it), and every defined function's
- * prologue, traced or not, reads the token and resets it to -1. A function
- * entered from JS, the start function, or the table from the host therefore
- * reads -1. Direct calls to imports never set it, so JS that calls back into
- * the module does not inherit a stale caller.
+ * How the caller is known: an i64 global, the caller token, is set by each
+ * call site that may reach a defined function, right before control
+ * transfers (after the call's last operand, since an operand that itself
+ * calls would overwrite it):
+ *
+ *     token = callee_ip << 32 | caller_ip      (callee ANY for call_indirect/call_ref)
+ *
+ * A traced prologue takes caller_ip when the token names it (or ANY) as the
+ * callee, else HOST, and resets the token. A function entered from JS, the
+ * start function, or from the host through a table finds a token naming
+ * some other callee, or the initial -1, and reports HOST. Direct calls to
+ * imports never set it.
+ *
+ * Untraced functions (and traced ones whose guard is off) do no token work
+ * at all: when tracing is off the only cost is one guard test per entry and
+ * one store per call site. The price: a token left by a call into such a
+ * function goes stale; it can only be mistaken for fresh by a later entry
+ * from the host into that same function (the host resets the token when it
+ * turns a guard on), or into any traced function after an indirect call.
  *
  * How tracing costs nothing when off (dynamic ftrace's NOP patching): each
  * mcount call sits behind a guard bit, bit ip%32 of exported global
@@ -104,6 +114,14 @@ const sideEffects = raw['_BinaryenExpressionGetSideEffects']!;
 const typeIsNullable = raw['_BinaryenTypeIsNullable']!;
 const typeGetHeapType = raw['_BinaryenTypeGetHeapType']!;
 const typeFromHeapType = raw['_BinaryenTypeFromHeapType']!;
+
+/** The callee half of a token set by call_indirect / call_ref: any callee may take it. */
+const ANY_CALLEE = -1;
+
+/** binaryen 132's i64.const takes one bigint (the typings still say two halves). */
+function i64(mod: Module, value: bigint): Ref {
+  return (mod.i64.const as unknown as (v: bigint) => Ref)(BigInt.asIntN(64, value));
+}
 
 const NUMERIC_TYPES = new Set<number>([binaryen.i32, binaryen.i64, binaryen.f32, binaryen.f64, binaryen.v128]);
 const TRIVIAL_KINDS = new Set<number>([ID.LocalGet, ID.GlobalGet, ID.Const, ID.RefNull, ID.RefFunc]);
@@ -243,7 +261,7 @@ function instrumentModule(
     if (taken(n)) throw new InstrumentError(`the module already exports '${n}', a name wasm-ftrace reserves`);
   }
   const tokenName = 'wasm-ftrace$parent';
-  mod.addGlobal(tokenName, binaryen.i32, true, mod.i32.const(-1));
+  mod.addGlobal(tokenName, binaryen.i64, true, i64(mod, -1n));
   mod.addGlobalExport(tokenName, ABI.parentGlobal);
   const guardWords = Math.ceil(functionCount / 32);
   const guardNames: string[] = [];
@@ -258,16 +276,23 @@ function instrumentModule(
   const mcountName = 'wasm-ftrace$mcount';
   mod.addFunctionImport(mcountName, ABI.importModule, ABI.mcount, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
 
-  // Interned name pointers of the imports: calls to them never set the token.
-  const importNamePtrs = new Set<number>();
-  for (let i = 0; i < importCount; i++) importNamePtrs.add(functionGetName(fnRefs[i]!));
+  // Interned name pointers (binaryen interns names, so a call's target
+  // pointer equals its function's). Imports and notrace functions never read
+  // a token, so direct calls to them do not set one.
+  const noTokenPtrs = new Set<number>();
+  const ipOfName = new Map<number, number>();
+  for (let i = 0; i < functionCount; i++) {
+    const ptr = functionGetName(fnRefs[i]!);
+    if (traced[i]) ipOfName.set(ptr, i);
+    else noTokenPtrs.add(ptr);
+  }
 
   let callSites = 0;
   let instrumented = 0;
   const opaque = new Map<string, Set<string>>();
   for (let i = importCount; i < functionCount; i++) {
     const fnRef = fnRefs[i]!;
-    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, importNamePtrs);
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName);
     const body = functionGetBody(fnRef);
     const newBody = rewriter.visit(body);
     callSites += rewriter.callSites;
@@ -276,26 +301,29 @@ function instrumentModule(
       opaque.get(kind)!.add(names[i]!);
     }
 
-    // Prologue. Read and reset the token before calling out, so that wasm the
-    // hook itself runs sees HOST as its parent, not ours.
-    const prologue: Ref[] = [];
-    if (traced[i]) {
-      const parentLocal = functionAddVar(fnRef, binaryen.i32);
-      const word = i >> 5;
-      prologue.push(
-        mod.local.set(parentLocal, mod.global.get(tokenName, binaryen.i32)),
-        mod.global.set(tokenName, mod.i32.const(HOST_IP | 0)),
-        mod.if(
-          mod.i32.and(mod.global.get(guardNames[word]!, binaryen.i32), mod.i32.const(1 << (i & 31))),
-          // (call $mcount (i32 ip) (i32 parent_ip)) -> ()
-          mod.call(mcountName, [mod.i32.const(i), mod.local.get(parentLocal, binaryen.i32)], binaryen.none),
-        ),
-      );
-      instrumented++;
-    } else {
-      prologue.push(mod.global.set(tokenName, mod.i32.const(HOST_IP | 0)));
+    if (!traced[i]) {
+      if (newBody !== body) functionSetBody(fnRef, newBody);
+      continue; // notrace: no prologue
     }
-    functionSetBody(fnRef, mod.block(null, [...prologue, newBody], functionGetResults(fnRef)));
+    // Prologue, all behind the guard. Take and reset the token before calling
+    // out, so that wasm the hook itself runs sees HOST as its parent, not ours.
+    //   t = token; token = -1
+    //   parent = (t >> 32 == ip || t >> 32 == ANY) ? (i32)t : HOST
+    const t = functionAddVar(fnRef, binaryen.i64);
+    const callee = mod.i32.wrap(mod.i64.shr_u(mod.local.get(t, binaryen.i64), i64(mod, 32n)));
+    const calleeIsUs = mod.i32.or(mod.i32.eq(callee, mod.i32.const(i)), mod.i32.eq(mod.copyExpression(callee), mod.i32.const(ANY_CALLEE)));
+    const parent = mod.select(calleeIsUs, mod.i32.wrap(mod.local.get(t, binaryen.i64)), mod.i32.const(HOST_IP | 0));
+    const prologue = mod.if(
+      mod.i32.and(mod.global.get(guardNames[i >> 5]!, binaryen.i32), mod.i32.const(1 << (i & 31))),
+      mod.block(null, [
+        mod.local.set(t, mod.global.get(tokenName, binaryen.i64)),
+        mod.global.set(tokenName, i64(mod, -1n)),
+        // (call $mcount (i32 ip) (i32 parent_ip)) -> ()
+        mod.call(mcountName, [mod.i32.const(i), parent], binaryen.none),
+      ]),
+    );
+    instrumented++;
+    functionSetBody(fnRef, mod.block(null, [prologue, newBody], functionGetResults(fnRef)));
   }
   for (const [kind, fns] of opaque) {
     const list = [...fns];
@@ -349,7 +377,8 @@ class FunctionRewriter {
     private readonly fnRef: Ref,
     private readonly ip: number,
     private readonly tokenName: string,
-    private readonly importNamePtrs: Set<number>,
+    private readonly noTokenPtrs: Set<number>,
+    private readonly ipOfName: Map<number, number>,
   ) {}
 
   visit(e: Ref): Ref {
@@ -386,7 +415,12 @@ class FunctionRewriter {
   /** Sets the token right before control transfers: after the last child the call evaluates. */
   private rewriteCall(e: Ref, id: number): Ref {
     const mod = this.mod;
-    if (id === ID.Call && this.importNamePtrs.has(callGetTarget(e))) return e;
+    let callee = ANY_CALLEE;
+    if (id === ID.Call) {
+      const target = callGetTarget(e);
+      if (this.noTokenPtrs.has(target)) return e;
+      callee = this.ipOfName.get(target) ?? ANY_CALLEE;
+    }
     const slots = CHILD_SLOTS.get(id)!;
     // The last evaluated child: the target of an indirect call, else the last operand.
     let last: Ref = 0;
@@ -404,7 +438,8 @@ class FunctionRewriter {
         setLast = (v) => target.set(e, v);
       }
     }
-    const setToken = mod.global.set(this.tokenName, mod.i32.const(this.ip));
+    // token = callee << 32 | caller
+    const setToken = mod.global.set(this.tokenName, i64(mod, (BigInt(callee >>> 0) << 32n) | BigInt(this.ip)));
     this.callSites++;
     if (!last) {
       const type = id === ID.Call && callIsReturn(e) ? binaryen.unreachable : getType(e);
