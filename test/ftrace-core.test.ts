@@ -323,3 +323,18 @@ describe('safety: unregister inside callbacks, recursion, grace periods', () => 
     expect(order).toEqual(['callback', 'returned', 'synchronized']);
   });
 });
+
+describe('tracefs-style text views', () => {
+  it('prints available_filter_functions and enabled_functions', async () => {
+    const { availableFilterFunctions, enabledFunctions } = await import('../src/ftrace/index.js');
+    const { ft } = coreInstance();
+    expect(availableFilterFunctions(ft).split('\n').slice(0, 2)).toEqual(['    1      2  main', '    2      3  fib']);
+    const a = recorder();
+    ft.setFilter(a.ops, 'fib');
+    ft.register(a.ops);
+    expect(enabledFunctions(ft)).toBe('fib (1)    direct\n');
+    const b = recorder();
+    ft.register(b.ops);
+    expect(enabledFunctions(ft).split('\n').slice(0, 2)).toEqual(['main (1)    list', 'fib (2)    list']);
+  });
+});

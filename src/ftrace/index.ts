@@ -14,3 +14,4 @@ export type { GuestApi, GuestImports } from './guest.js';
 export { compileGlob, matchesAny } from './glob.js';
 export type { Glob, GlobKind } from './glob.js';
 export * from './metadata.js';
+export { availableFilterFunctions, enabledFunctions } from './views.js';
