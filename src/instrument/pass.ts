@@ -10,24 +10,27 @@
  * from outside the module.
  *
  * How the caller is known: an i64 global, the caller token, is set by each
- * call site that may reach a defined function, right before control
+ * call site that may reach a traced function, right before control
  * transfers (after the call's last operand, since an operand that itself
  * calls would overwrite it):
  *
- *     token = callee_ip << 32 | caller_ip      (callee ANY for call_indirect/call_ref)
+ *     token = callee << 32 | caller_ip
  *
- * A traced prologue takes caller_ip when the token names it (or ANY) as the
- * callee, else HOST, and resets the token. A function entered from JS, the
- * start function, or from the host through a table finds a token naming
- * some other callee, or the initial -1, and reports HOST. Direct calls to
- * imports never set it.
+ * where callee is the target's ip for a direct call, the table slot for
+ * call_indirect (computed at run time from the slot operand), or "any
+ * escaped reference" for call_ref. A traced prologue takes caller_ip when
+ * the token names it (its ip, one of its static table slots, or any slot if
+ * its reference escapes), else HOST, and resets the token. A function
+ * entered from JS, the start function, or the host through a table finds a
+ * token naming some other callee, or the reset value -1, and reports HOST.
+ * Direct calls to imports and notrace functions never set it.
  *
  * Untraced functions (and traced ones whose guard is off) do no token work
  * at all: when tracing is off the only cost is one guard test per entry and
- * one store per call site. The price: a token left by a call into such a
- * function goes stale; it can only be mistaken for fresh by a later entry
- * from the host into that same function (the host resets the token when it
- * turns a guard on), or into any traced function after an indirect call.
+ * one store per call site. A token left by a call that never reached a
+ * traced prologue (into an import, a notrace function, a trap) is stale, but
+ * names its callee, so only that same callee could mistake it for fresh
+ * (the host resets the token when it turns a guard on).
  *
  * How tracing costs nothing when off (dynamic ftrace's NOP patching): each
  * mcount call sits behind a guard bit, bit ip%32 of exported global
@@ -98,6 +101,10 @@ const raw = binaryen as unknown as Record<string, (...a: number[]) => number>;
 const getId = raw['_BinaryenExpressionGetId']!;
 const getType = raw['_BinaryenExpressionGetType']!;
 const callGetTarget = raw['_BinaryenCallGetTarget']!;
+const callIndirectGetTable = raw['_BinaryenCallIndirectGetTable']!;
+const tableGetName = raw['_BinaryenTableGetName']!;
+const refFuncGetFunc = raw['_BinaryenRefFuncGetFunc']!;
+const constGetI32 = raw['_BinaryenConstGetValueI32']!;
 const callIsReturn = raw['_BinaryenCallIsReturn']!;
 const callGetNumOperands = raw['_BinaryenCallGetNumOperands']!;
 const callGetOperandAt = raw['_BinaryenCallGetOperandAt']!;
@@ -115,8 +122,19 @@ const typeIsNullable = raw['_BinaryenTypeIsNullable']!;
 const typeGetHeapType = raw['_BinaryenTypeGetHeapType']!;
 const typeFromHeapType = raw['_BinaryenTypeFromHeapType']!;
 
-/** The callee half of a token set by call_indirect / call_ref: any callee may take it. */
-const ANY_CALLEE = -1;
+/**
+ * The callee half of a token (bits 63..32):
+ *   ip                                    a direct call to function ip
+ *   SLOT_TAG | table << 24 | slot        call_indirect through that table slot (computed at run time)
+ *   REF_TAG                               call_ref: any function whose reference escapes may take it
+ *   0xFFFFFFFF                            nobody (the initial and reset value)
+ */
+const SLOT_TAG = 0x80000000;
+const REF_TAG = 0xfffffffe;
+
+function constI32(e: Ref): number {
+  return constGetI32(e) >>> 0;
+}
 
 /** binaryen 132's i64.const takes one bigint (the typings still say two halves). */
 function i64(mod: Module, value: bigint): Ref {
@@ -287,32 +305,68 @@ function instrumentModule(
     else noTokenPtrs.add(ptr);
   }
 
+  // How each function can be reached indirectly: its static table slots,
+  // and whether its reference escapes (ref.func, passive segments).
+  const tables = new Map<number, number>();
+  const tableByName = new Map<string, number>();
+  for (let t = 0; t < mod.getNumTables(); t++) {
+    const ref = mod.getTableByIndex(t);
+    tables.set(tableGetName(ref), t);
+    tableByName.set(binaryen.getTableInfo(ref).name, t);
+  }
+  const ipByName = new Map(infos.map((info, i) => [info.name, i]));
+  const slotTags: number[][] = infos.map(() => []);
+  const escapes = new Set<number>();
+  for (let k = 0; k < mod.getNumElementSegments(); k++) {
+    const seg = binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(k));
+    const offset = seg.offset && getId(seg.offset) === ID.Const ? constI32(seg.offset) : null;
+    const table = tableByName.get(seg.table);
+    seg.data.forEach((name, j) => {
+      const ip = ipByName.get(name);
+      if (ip === undefined) return;
+      if (offset === null || table === undefined) escapes.add(ip);
+      else slotTags[ip]!.push((SLOT_TAG | (table << 24) | ((offset + j) & 0xffffff)) >>> 0);
+    });
+  }
+
   let callSites = 0;
   let instrumented = 0;
   const opaque = new Map<string, Set<string>>();
   for (let i = importCount; i < functionCount; i++) {
     const fnRef = fnRefs[i]!;
-    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName);
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables);
     const body = functionGetBody(fnRef);
     const newBody = rewriter.visit(body);
+    if (newBody !== body) functionSetBody(fnRef, newBody);
     callSites += rewriter.callSites;
     for (const kind of rewriter.opaqueKinds) {
       if (!opaque.has(kind)) opaque.set(kind, new Set());
       opaque.get(kind)!.add(names[i]!);
     }
-
-    if (!traced[i]) {
-      if (newBody !== body) functionSetBody(fnRef, newBody);
-      continue; // notrace: no prologue
+    for (const ptr of rewriter.refFuncs) {
+      const ip = ipOfName.get(ptr);
+      if (ip !== undefined) escapes.add(ip);
     }
+  }
+
+  for (let i = importCount; i < functionCount; i++) {
+    if (!traced[i]) continue; // notrace: no prologue
+    const fnRef = fnRefs[i]!;
     // Prologue, all behind the guard. Take and reset the token before calling
     // out, so that wasm the hook itself runs sees HOST as its parent, not ours.
     //   t = token; token = -1
-    //   parent = (t >> 32 == ip || t >> 32 == ANY) ? (i32)t : HOST
+    //   parent = (t >> 32 names us) ? (i32)t : HOST
     const t = functionAddVar(fnRef, binaryen.i64);
-    const callee = mod.i32.wrap(mod.i64.shr_u(mod.local.get(t, binaryen.i64), i64(mod, 32n)));
-    const calleeIsUs = mod.i32.or(mod.i32.eq(callee, mod.i32.const(i)), mod.i32.eq(mod.copyExpression(callee), mod.i32.const(ANY_CALLEE)));
-    const parent = mod.select(calleeIsUs, mod.i32.wrap(mod.local.get(t, binaryen.i64)), mod.i32.const(HOST_IP | 0));
+    const hi = () => mod.i32.wrap(mod.i64.shr_u(mod.local.get(t, binaryen.i64), i64(mod, 32n)));
+    let namesUs = mod.i32.eq(hi(), mod.i32.const(i));
+    const tags = slotTags[i]!;
+    if (escapes.has(i) || tags.length > 8) {
+      // any slot or call_ref token (top bit set), but not the reset value -1
+      namesUs = mod.i32.or(namesUs, mod.i32.and(mod.i32.lt_s(hi(), mod.i32.const(0)), mod.i32.ne(hi(), mod.i32.const(-1))));
+    } else {
+      for (const tag of tags) namesUs = mod.i32.or(namesUs, mod.i32.eq(hi(), mod.i32.const(tag | 0)));
+    }
+    const parent = mod.select(namesUs, mod.i32.wrap(mod.local.get(t, binaryen.i64)), mod.i32.const(HOST_IP | 0));
     const prologue = mod.if(
       mod.i32.and(mod.global.get(guardNames[i >> 5]!, binaryen.i32), mod.i32.const(1 << (i & 31))),
       mod.block(null, [
@@ -323,7 +377,7 @@ function instrumentModule(
       ]),
     );
     instrumented++;
-    functionSetBody(fnRef, mod.block(null, [prologue, newBody], functionGetResults(fnRef)));
+    functionSetBody(fnRef, mod.block(null, [prologue, functionGetBody(fnRef)], functionGetResults(fnRef)));
   }
   for (const [kind, fns] of opaque) {
     const list = [...fns];
@@ -370,6 +424,8 @@ function instrumentModule(
 class FunctionRewriter {
   callSites = 0;
   opaqueKinds = new Set<string>();
+  /** name pointers of functions this body takes a reference to */
+  refFuncs = new Set<number>();
   private temps = new Map<number, number>();
 
   constructor(
@@ -379,11 +435,16 @@ class FunctionRewriter {
     private readonly tokenName: string,
     private readonly noTokenPtrs: Set<number>,
     private readonly ipOfName: Map<number, number>,
+    /** interned table name pointer -> table index */
+    private readonly tables: Map<number, number>,
   ) {}
 
   visit(e: Ref): Ref {
     const id = getId(e);
-    if (LEAF_KINDS.has(id)) return e;
+    if (LEAF_KINDS.has(id)) {
+      if (id === ID.RefFunc) this.refFuncs.add(refFuncGetFunc(e));
+      return e;
+    }
     const slots = CHILD_SLOTS.get(id);
     if (!slots) {
       if (sideEffects(e, this.mod.ptr) & SIDE_EFFECT_CALLS) {
@@ -415,11 +476,11 @@ class FunctionRewriter {
   /** Sets the token right before control transfers: after the last child the call evaluates. */
   private rewriteCall(e: Ref, id: number): Ref {
     const mod = this.mod;
-    let callee = ANY_CALLEE;
+    let callee = REF_TAG;
     if (id === ID.Call) {
       const target = callGetTarget(e);
       if (this.noTokenPtrs.has(target)) return e;
-      callee = this.ipOfName.get(target) ?? ANY_CALLEE;
+      callee = this.ipOfName.get(target) ?? REF_TAG;
     }
     const slots = CHILD_SLOTS.get(id)!;
     // The last evaluated child: the target of an indirect call, else the last operand.
@@ -439,25 +500,52 @@ class FunctionRewriter {
       }
     }
     // token = callee << 32 | caller
-    const setToken = mod.global.set(this.tokenName, i64(mod, (BigInt(callee >>> 0) << 32n) | BigInt(this.ip)));
+    const constToken = (calleeTag: number) => mod.global.set(this.tokenName, i64(mod, (BigInt(calleeTag >>> 0) << 32n) | BigInt(this.ip)));
     this.callSites++;
     if (!last) {
       const type = id === ID.Call && callIsReturn(e) ? binaryen.unreachable : getType(e);
-      return mod.block(null, [setToken, e], type);
+      return mod.block(null, [constToken(callee), e], type);
     }
     const type = getType(last);
     if (type === binaryen.unreachable) {
       this.callSites--;
       return e; // the call is never reached
     }
+    if (id === ID.CallIndirect) {
+      // The slot is the call's last operand: name it in the token, so that a
+      // token left behind by a call that never reached a traced prologue (an
+      // import in the table, a trap) is taken only by that slot's function.
+      const base = SLOT_TAG | (this.tableIndex(e) << 24);
+      if (getId(last) === ID.Const) {
+        setLast(mod.block(null, [constToken(base | (constI32(last) & 0xffffff)), last], type));
+        return e;
+      }
+      // (global.set $token (i64.or (i64.shl (i64.extend_i32_u slot|base) 32) caller))
+      const slotToken = (slot: Ref) =>
+        mod.global.set(
+          this.tokenName,
+          mod.i64.or(mod.i64.shl(mod.i64.extend_u(mod.i32.or(slot, mod.i32.const(base))), i64(mod, 32n)), i64(mod, BigInt(this.ip))),
+        );
+      if (getId(last) === ID.LocalGet || getId(last) === ID.GlobalGet) {
+        setLast(mod.block(null, [slotToken(mod.copyExpression(last)), last], type));
+        return e;
+      }
+      const { index, get } = this.temp(type);
+      setLast(mod.block(null, [mod.local.set(index, last), slotToken(get()), get()], type));
+      return e;
+    }
     if (TRIVIAL_KINDS.has(getId(last))) {
       // Evaluating `last` cannot call, trap or branch: set the token just before it.
-      setLast(mod.block(null, [setToken, last], type));
+      setLast(mod.block(null, [constToken(callee), last], type));
       return e;
     }
     const { index, get } = this.temp(type);
-    setLast(mod.block(null, [mod.local.set(index, last), setToken, get()], type));
+    setLast(mod.block(null, [mod.local.set(index, last), constToken(callee), get()], type));
     return e;
+  }
+
+  private tableIndex(callIndirect: Ref): number {
+    return this.tables.get(callIndirectGetTable(callIndirect)) ?? 0;
   }
 
   /**
