@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * Rebuilds the test fixtures into wasm-fixtures/build/NAME.wasm.
+ *
+ *   node wasm-fixtures/build.mjs            rebuild everything (C only when clang is on PATH)
+ *   node wasm-fixtures/build.mjs --check    rebuild the WAT fixtures in memory and fail if a
+ *                                           committed .wasm differs from its source
+ *
+ * WAT: wabt (the npm package), with the features a fixture names on a
+ * `;; features: a b c` line (wabt's feature names: tail_call, exceptions,
+ * simd, multi_memory, ...), and debug names written, so every `$name`
+ * reaches the name section.
+ *
+ * C: Debian's clang to wasm32-wasi (see wasm-fixtures/README.md). The built
+ * files are committed: CI does not rebuild them.
+ *
+ * Also a module: the tests import buildWat() to check that the committed
+ * WAT builds are up to date.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import wabtInit from 'wabt';
+
+export const FIXTURES_DIR = dirname(fileURLToPath(import.meta.url));
+export const WAT_DIR = join(FIXTURES_DIR, 'wat');
+export const C_DIR = join(FIXTURES_DIR, 'c');
+export const BUILD_DIR = join(FIXTURES_DIR, 'build');
+
+export const CLANG_ARGS = [
+  '--target=wasm32-wasi',
+  '-O2',
+  '-g0',
+  '-Wl,--export=__data_end',
+  '-Wl,--export=__heap_base',
+  '-Wl,--export-table',
+  // wasi-libc's libc.a carries DWARF, which -g0 does not remove: drop it (the name section stays)
+  '-Wl,--strip-debug',
+];
+
+/** Names (without extension) of the sources with the given extension in dir. */
+export function sources(dir, ext) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .map((f) => basename(f, ext))
+    .sort();
+}
+
+/** The wabt features a WAT source asks for on its `;; features:` lines. */
+export function watFeatures(text) {
+  const features = {};
+  for (const m of text.matchAll(/^\s*;;\s*features:\s*(.*)$/gm)) {
+    for (const name of m[1].split(/[\s,]+/).filter(Boolean)) features[name] = true;
+  }
+  return features;
+}
+
+let wabtPromise;
+/** Compiles wasm-fixtures/wat/NAME.wat to a binary with a name section. */
+export async function buildWat(name) {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  const file = join(WAT_DIR, `${name}.wat`);
+  const text = readFileSync(file, 'utf8');
+  const features = watFeatures(text);
+  const mod = wabt.parseWat(`${name}.wat`, text, features);
+  try {
+    mod.resolveNames();
+    mod.validate(features);
+    return new Uint8Array(mod.toBinary({ write_debug_names: true }).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/**
+ * The environment clang runs in. clang's wasm driver post-processes its output
+ * with `wasm-opt` whenever it finds one on PATH, and `npm run` puts binaryen's
+ * node_modules/.bin/wasm-opt there: the output would then depend on how the
+ * script was started. Directories holding a wasm-opt are left out of PATH.
+ */
+function clangEnv() {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => d && !existsSync(join(d, 'wasm-opt')));
+  return { ...process.env, PATH: dirs.join(delimiter) };
+}
+
+/** Whether `clang` is on PATH. */
+export function haveClang() {
+  const r = spawnSync('clang', ['--version'], { encoding: 'utf8', env: clangEnv() });
+  return r.status === 0;
+}
+
+/** Compiles wasm-fixtures/c/NAME.c to wasm-fixtures/build/NAME.wasm with clang. */
+export function buildC(name) {
+  const out = join(BUILD_DIR, `${name}.wasm`);
+  const args = [...CLANG_ARGS, '-o', out, join(C_DIR, `${name}.c`)];
+  const r = spawnSync('clang', args, { encoding: 'utf8', env: clangEnv() });
+  if (r.status !== 0) {
+    throw new Error(`clang ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  }
+  return out;
+}
+
+async function main(argv) {
+  const check = argv.includes('--check');
+  const wat = sources(WAT_DIR, '.wat');
+  const c = sources(C_DIR, '.c');
+  const clash = wat.filter((n) => c.includes(n));
+  if (clash.length > 0) throw new Error(`a WAT and a C fixture share a name: ${clash.join(', ')}`);
+  mkdirSync(BUILD_DIR, { recursive: true });
+
+  let stale = 0;
+  for (const name of wat) {
+    const bytes = await buildWat(name);
+    const out = join(BUILD_DIR, `${name}.wasm`);
+    if (check) {
+      const same = existsSync(out) && Buffer.compare(readFileSync(out), bytes) === 0;
+      if (!same) {
+        console.error(`stale: build/${name}.wasm does not match wat/${name}.wat`);
+        stale++;
+      }
+    } else {
+      writeFileSync(out, bytes);
+      console.log(`wat  ${name}.wat -> build/${name}.wasm (${bytes.length} bytes)`);
+    }
+  }
+  if (check) {
+    if (stale > 0) {
+      console.error(`${stale} stale fixture(s): run \`npm run fixtures\``);
+      process.exitCode = 1;
+    } else {
+      console.log(`${wat.length} WAT fixture(s) up to date (C fixtures are not checked)`);
+    }
+    return;
+  }
+
+  if (c.length === 0) return;
+  if (!haveClang()) {
+    console.log(
+      `clang is not on PATH: SKIPPING the ${c.length} C fixture(s) (${c.join(', ')}); the committed build/*.wasm stay as they are.\n` +
+        'Install the toolchain with: apt-get install -y clang lld wasi-libc libclang-rt-dev-wasm32',
+    );
+    return;
+  }
+  for (const name of c) {
+    const out = buildC(name);
+    console.log(`c    ${name}.c -> build/${name}.wasm (${readFileSync(out).length} bytes)`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
