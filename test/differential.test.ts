@@ -21,6 +21,8 @@ import { instrument, type FtraceMetadata, type InstrumentOptions, type Instrumen
 import { BUILD_DIR, C_DIR, WAT_DIR, buildWat, sources } from '../wasm-fixtures/build.mjs';
 
 const HOST = 'HOST';
+/** parent value recording an mcount_exit(ip) call in Events */
+const EXIT = -2;
 type Pair = [fn: string, parent: string];
 type Arg = number | string;
 
@@ -128,9 +130,35 @@ function pairs(flat: number[], names: readonly string[]): Pair[] {
   const name = (ip: number): string => names[ip] ?? `?ip${ip}`;
   for (let i = 0; i < flat.length; i += 2) {
     const parent = flat[i + 1]!;
+    if (parent === EXIT) continue;
     out.push([name(flat[i]!), parent === -1 ? HOST : name(parent)]);
   }
   return out;
+}
+
+/**
+ * Checks that exits nest with entries (a shadow stack), returning how many
+ * frames had to be dropped because no exit came for them (a trap or an
+ * exception unwound them).
+ */
+function exitNesting(flat: number[], stack: number[]): { unwound: number; strayExits: number } {
+  let unwound = 0;
+  let strayExits = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    const ip = flat[i]!;
+    if (flat[i + 1] !== EXIT) {
+      stack.push(ip);
+      continue;
+    }
+    const at = stack.lastIndexOf(ip);
+    if (at < 0) {
+      strayExits++;
+      continue;
+    }
+    unwound += stack.length - 1 - at;
+    stack.length = at;
+  }
+  return { unwound, strayExits };
 }
 
 // ---------------------------------------------------------------------------
@@ -157,7 +185,10 @@ class Host {
       print: (x: unknown) => void this.printed.push(normalize(x)),
       reenter: (x: number) => (this.instance!.exports['reentry'] as (x: number) => number)(x),
     };
-    const available: Record<string, Record<string, unknown>> = { env, ftrace: { mcount: this.events.record } };
+    const available: Record<string, Record<string, unknown>> = {
+      env,
+      ftrace: { mcount: this.events.record, mcount_exit: (ip: number) => this.events.record(ip, EXIT) },
+    };
     const imports: Record<string, Record<string, unknown>> = {};
     for (const imp of WebAssembly.Module.imports(this.module)) {
       const value = available[imp.module]?.[imp.name];
@@ -295,6 +326,39 @@ describe.each(watSpecs)('WAT fixture %s', (name) => {
     else expect(startTrace, 'no start function: no events during instantiation').toEqual([]);
     if (spec.start?.printed) expect(startPrinted, 'printed by the start function').toEqual(spec.start.printed);
     runSteps(p, spec.steps);
+  });
+
+  it('behaves the same with exit hooks, and every exit closes the innermost open entry', (ctx) => {
+    const out = instrument(original, { exitHooks: true });
+    expect(out.warnings).toEqual([]);
+    expect(binaryenValidates(out.binary)).toBe(true);
+    const p = instantiateBoth(original, out.binary, out.metadata);
+    if (!p) return ctx.skip();
+    const stack: number[] = [];
+    const start = p.instrumented.events.take();
+    if (spec.start?.trace) expect(pairs(start, out.metadata.names), 'start function trace').toEqual(spec.start.trace);
+    expect(exitNesting(start, stack)).toEqual({ unwound: 0, strayExits: 0 });
+    expect(stack, 'the start function returned').toEqual([]);
+    p.original.takePrinted();
+    p.instrumented.takePrinted();
+    spec.steps.forEach((step, i) => {
+      const label = stepLabel(step, i);
+      const a = p.original.run(step);
+      const b = p.instrumented.run(step);
+      expect(b, `${label}: instrumented vs original`).toEqual(a);
+      expect(p.instrumented.takePrinted(), label).toEqual(p.original.takePrinted());
+      const flat = p.instrumented.events.take();
+      if (step.trace) expect(pairs(flat, out.metadata.names), `${label}: entries`).toEqual(step.trace);
+      const nesting = exitNesting(flat, stack);
+      expect(nesting.strayExits, `${label}: exits without an entry`).toBe(0);
+      if ('trap' in a) {
+        stack.length = 0; // the trap unwound every frame of the step
+      } else {
+        // only an exception caught inside the module unwinds frames without exits
+        if (name !== 'eh') expect(nesting.unwound, `${label}: frames left without an exit`).toBe(0);
+        expect(stack, `${label}: every entry of the step has its exit`).toEqual([]);
+      }
+    });
   });
 
   for (const extra of spec.extra ?? []) {

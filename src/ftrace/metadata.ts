@@ -16,6 +16,10 @@ export const HOST_IP = 0xffffffff;
 export const ABI = {
   importModule: 'ftrace',
   mcount: 'mcount',
+  /** function_graph's exit hook, `mcount_exit(ip: i32)`, when instrumented with exit hooks */
+  mcountExit: 'mcount_exit',
+  /** exported mutable i32 globals guarding the exit hooks, laid out as the entry guards */
+  exitGuardPrefix: '__ftrace_exit_guard_',
   /** exported mutable i64: the caller token, callee_ip << 32 | caller_ip (see instrument/pass.ts) */
   parentGlobal: '__ftrace_parent',
   /** exported mutable i32 globals, one bit per input function index: the mcount guards */
@@ -45,6 +49,8 @@ export interface FtraceMetadata {
   traced: number[];
   /** how many `__ftrace_guard_N` globals the module exports (bit ip%32 of word ip>>5) */
   guardWords: number;
+  /** the module also calls `ftrace.mcount_exit(ip)` on every way out of a traced function */
+  exitHooks?: boolean;
 }
 
 export function encodeMetadata(meta: FtraceMetadata): Uint8Array {

@@ -26,6 +26,8 @@ export const readBinary = binaryen.readBinary as unknown as (bytes: Uint8Array, 
 
 /** SideEffects.Calls: a const enum in the typings, so spelled out here. */
 export const SIDE_EFFECT_CALLS = 2;
+/** SideEffects.Branches (br, return, ...). */
+export const SIDE_EFFECT_BRANCHES = 1;
 
 /** Runs `fn`, returning its result and whatever binaryen printed meanwhile. */
 export function captureBinaryenOutput<T>(fn: () => T): { result?: T; error?: unknown; output: string[] } {

@@ -141,6 +141,7 @@ export const ID = {
   CallIndirect: id('CallIndirect'),
   CallRef: id('CallRef'),
   Try: id('Try'),
+  Return: id('Return'),
   Pop: id('Pop'),
   LocalGet: id('LocalGet'),
   GlobalGet: id('GlobalGet'),

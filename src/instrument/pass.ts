@@ -38,7 +38,7 @@
  * that supplies `ftrace.mcount`; a host clears the bits of functions no ops
  * wants, and those never leave wasm.
  */
-import binaryen, { captureBinaryenOutput, readBinary, READ_FEATURES, SIDE_EFFECT_CALLS, type FunctionInfo, type Module } from './binaryen.js';
+import binaryen, { captureBinaryenOutput, readBinary, READ_FEATURES, SIDE_EFFECT_BRANCHES, SIDE_EFFECT_CALLS, type FunctionInfo, type Module } from './binaryen.js';
 import { CHILD_SLOTS, ID, LEAF_KINDS, OPAQUE_KIND_NAMES } from './children.js';
 import {
   ByteReader,
@@ -69,6 +69,12 @@ export interface InstrumentOptions {
   only?: readonly string[];
   /** leave functions whose name matches one of these globs uninstrumented */
   notrace?: readonly string[];
+  /**
+   * Also call `ftrace.mcount_exit(ip)` on every way out of a traced function
+   * (fall-through, return, a branch to the body's outer block, before a tail
+   * call), for the function_graph tracer. Exit hooks have guards of their own.
+   */
+  exitHooks?: boolean;
 }
 
 export interface InstrumentStats {
@@ -101,6 +107,9 @@ const raw = binaryen as unknown as Record<string, (...a: number[]) => number>;
 const getId = raw['_BinaryenExpressionGetId']!;
 const getType = raw['_BinaryenExpressionGetType']!;
 const callGetTarget = raw['_BinaryenCallGetTarget']!;
+const returnGetValue = raw['_BinaryenReturnGetValue']!;
+const callIndirectIsReturn = raw['_BinaryenCallIndirectIsReturn']!;
+const callRefIsReturn = raw['_BinaryenCallRefIsReturn']!;
 const callIndirectGetTable = raw['_BinaryenCallIndirectGetTable']!;
 const tableGetName = raw['_BinaryenTableGetName']!;
 const refFuncGetFunc = raw['_BinaryenRefFuncGetFunc']!;
@@ -130,6 +139,8 @@ const typeFromHeapType = raw['_BinaryenTypeFromHeapType']!;
  *   0xFFFFFFFF                            nobody (the initial and reset value)
  */
 const SLOT_TAG = 0x80000000;
+/** the block every return of a function with exit hooks branches to */
+const EXIT_LABEL = 'wasm-ftrace$exit';
 const REF_TAG = 0xfffffffe;
 
 function constI32(e: Ref): number {
@@ -163,7 +174,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
 
   const mod = readModule(input);
   try {
-    return instrumentModule(mod, input, sections, inputNames?.functionNames, inputNames?.moduleName, only, notrace, warnings);
+    return instrumentModule(mod, input, sections, inputNames?.functionNames, inputNames?.moduleName, only, notrace, options.exitHooks === true, warnings);
   } finally {
     mod.dispose();
   }
@@ -227,6 +238,7 @@ function instrumentModule(
   moduleName: string | undefined,
   only: Glob[],
   notrace: Glob[],
+  exitHooks: boolean,
   warnings: string[],
 ): InstrumentResult {
   const functionCount = mod.getNumFunctions();
@@ -291,8 +303,27 @@ function instrumentModule(
     mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
     mod.addGlobalExport(name, `${ABI.guardPrefix}${w}`);
   }
+  const exitGuardNames: string[] = [];
+  if (exitHooks) {
+    for (let w = 0; w < guardWords; w++) {
+      let bits = 0;
+      for (let b = 0; b < 32; b++) if (traced[w * 32 + b]) bits |= 1 << b;
+      const name = `wasm-ftrace$exit_guard${w}`;
+      exitGuardNames.push(name);
+      mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
+      mod.addGlobalExport(name, `${ABI.exitGuardPrefix}${w}`);
+    }
+  }
   const mcountName = 'wasm-ftrace$mcount';
   mod.addFunctionImport(mcountName, ABI.importModule, ABI.mcount, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
+  const mcountExitName = 'wasm-ftrace$mcount_exit';
+  if (exitHooks) mod.addFunctionImport(mcountExitName, ABI.importModule, ABI.mcountExit, binaryen.i32, binaryen.none);
+  /** (if (exit guard bit) (call $mcount_exit (i32 ip))) -> () */
+  const exitHook = (ip: number): Ref =>
+    mod.if(
+      mod.i32.and(mod.global.get(exitGuardNames[ip >> 5]!, binaryen.i32), mod.i32.const(1 << (ip & 31))),
+      mod.call(mcountExitName, [mod.i32.const(ip)], binaryen.none),
+    );
 
   // Interned name pointers (binaryen interns names, so a call's target
   // pointer equals its function's). Imports and notrace functions never read
@@ -332,9 +363,11 @@ function instrumentModule(
   let callSites = 0;
   let instrumented = 0;
   const opaque = new Map<string, Set<string>>();
+  const opaqueExits = new Map<string, Set<string>>();
   for (let i = importCount; i < functionCount; i++) {
     const fnRef = fnRefs[i]!;
-    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables);
+    const exit = exitHooks && traced[i] ? { label: EXIT_LABEL, hook: () => exitHook(i) } : null;
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables, exit);
     const body = functionGetBody(fnRef);
     const newBody = rewriter.visit(body);
     if (newBody !== body) functionSetBody(fnRef, newBody);
@@ -342,6 +375,10 @@ function instrumentModule(
     for (const kind of rewriter.opaqueKinds) {
       if (!opaque.has(kind)) opaque.set(kind, new Set());
       opaque.get(kind)!.add(names[i]!);
+    }
+    for (const kind of rewriter.opaqueExits) {
+      if (!opaqueExits.has(kind)) opaqueExits.set(kind, new Set());
+      opaqueExits.get(kind)!.add(names[i]!);
     }
     for (const ptr of rewriter.refFuncs) {
       const ip = ipOfName.get(ptr);
@@ -377,13 +414,33 @@ function instrumentModule(
       ]),
     );
     instrumented++;
-    functionSetBody(fnRef, mod.block(null, [prologue, functionGetBody(fnRef)], functionGetResults(fnRef)));
+    const results = functionGetResults(fnRef);
+    let body = functionGetBody(fnRef);
+    if (exitHooks) {
+      // Returns became `br $exit`; the body's own fall-through and branches to
+      // its outer block land here too.
+      const inner = mod.block(EXIT_LABEL, [body], results);
+      if (results === binaryen.none) {
+        body = mod.block(null, [inner, exitHook(i)], binaryen.none);
+      } else {
+        const r = functionAddVar(fnRef, results);
+        body = mod.block(null, [mod.local.set(r, inner), exitHook(i), mod.local.get(r, results)], results);
+      }
+    }
+    functionSetBody(fnRef, mod.block(null, [prologue, body], results));
   }
   for (const [kind, fns] of opaque) {
     const list = [...fns];
     warnings.push(
       `${kind} in ${list.length} function(s) (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', ...' : ''}): ` +
         `binaryen.js cannot walk it, so calls inside it report HOST as their parent`,
+    );
+  }
+  for (const [kind, fns] of opaqueExits) {
+    const list = [...fns];
+    warnings.push(
+      `${kind} in ${list.length} function(s) (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', ...' : ''}): ` +
+        `a return from inside it skips the exit hook (function_graph repairs its stack at the next event)`,
     );
   }
 
@@ -406,8 +463,10 @@ function instrumentModule(
     moduleName: moduleName ?? null,
     traced: traced.flatMap((t, i) => (t ? [i] : [])),
     guardWords,
+    ...(exitHooks ? { exitHooks: true } : {}),
   };
-  binary = writeNames(binary, names, importCount, 1);
+  const added = [`${ABI.importModule}.${ABI.mcount}`, ...(exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : [])];
+  binary = writeNames(binary, names, importCount, added);
   binary = setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata));
   return {
     binary,
@@ -426,6 +485,8 @@ class FunctionRewriter {
   opaqueKinds = new Set<string>();
   /** name pointers of functions this body takes a reference to */
   refFuncs = new Set<number>();
+  /** opaque kinds that may return past the exit hook */
+  opaqueExits = new Set<string>();
   private temps = new Map<number, number>();
 
   constructor(
@@ -437,6 +498,8 @@ class FunctionRewriter {
     private readonly ipOfName: Map<number, number>,
     /** interned table name pointer -> table index */
     private readonly tables: Map<number, number>,
+    /** exit hooks: returns become branches to `label`; tail calls run `hook()` first */
+    private readonly exit: { label: string; hook: () => Ref } | null = null,
   ) {}
 
   visit(e: Ref): Ref {
@@ -447,9 +510,9 @@ class FunctionRewriter {
     }
     const slots = CHILD_SLOTS.get(id);
     if (!slots) {
-      if (sideEffects(e, this.mod.ptr) & SIDE_EFFECT_CALLS) {
-        this.opaqueKinds.add(OPAQUE_KIND_NAMES[id] ?? `expression kind #${id}`);
-      }
+      const effects = sideEffects(e, this.mod.ptr);
+      if (effects & SIDE_EFFECT_CALLS) this.opaqueKinds.add(OPAQUE_KIND_NAMES[id] ?? `expression kind #${id}`);
+      if (this.exit && effects & SIDE_EFFECT_BRANCHES) this.opaqueExits.add(OPAQUE_KIND_NAMES[id] ?? `expression kind #${id}`);
       return e;
     }
     if (id === ID.Try) this.hoistPops(e);
@@ -470,18 +533,27 @@ class FunctionRewriter {
       }
     }
     if (id === ID.Call || id === ID.CallIndirect || id === ID.CallRef) return this.rewriteCall(e, id);
+    if (id === ID.Return && this.exit) return this.mod.br(this.exit.label, 0, returnGetValue(e) || undefined);
     return e;
   }
 
   /** Sets the token right before control transfers: after the last child the call evaluates. */
+  /**
+   * Sets the token right before control transfers: after the last child the
+   * call evaluates. A tail call also leaves this function, so with exit hooks
+   * the exit hook runs there too, before the token is set (the hook calls
+   * out, and whatever it runs would overwrite the token).
+   */
   private rewriteCall(e: Ref, id: number): Ref {
     const mod = this.mod;
-    let callee = REF_TAG;
+    const isTail = (id === ID.Call ? callIsReturn : id === ID.CallIndirect ? callIndirectIsReturn : callRefIsReturn)(e) !== 0;
+    const exitHook = isTail && this.exit ? this.exit.hook : null;
+    let callee: number | null = REF_TAG;
     if (id === ID.Call) {
       const target = callGetTarget(e);
-      if (this.noTokenPtrs.has(target)) return e;
-      callee = this.ipOfName.get(target) ?? REF_TAG;
+      callee = this.noTokenPtrs.has(target) ? null : (this.ipOfName.get(target) ?? REF_TAG);
     }
+    if (callee === null && !exitHook) return e;
     const slots = CHILD_SLOTS.get(id)!;
     // The last evaluated child: the target of an indirect call, else the last operand.
     let last: Ref = 0;
@@ -499,48 +571,48 @@ class FunctionRewriter {
         setLast = (v) => target.set(e, v);
       }
     }
+    if (last && getType(last) === binaryen.unreachable) return e; // the call is never reached
+
     // token = callee << 32 | caller
-    const constToken = (calleeTag: number) => mod.global.set(this.tokenName, i64(mod, (BigInt(calleeTag >>> 0) << 32n) | BigInt(this.ip)));
-    this.callSites++;
-    if (!last) {
-      const type = id === ID.Call && callIsReturn(e) ? binaryen.unreachable : getType(e);
-      return mod.block(null, [constToken(callee), e], type);
-    }
-    const type = getType(last);
-    if (type === binaryen.unreachable) {
-      this.callSites--;
-      return e; // the call is never reached
-    }
-    if (id === ID.CallIndirect) {
+    const constToken = (tag: number) => mod.global.set(this.tokenName, i64(mod, (BigInt(tag >>> 0) << 32n) | BigInt(this.ip)));
+    // (global.set $token (i64.or (i64.shl (i64.extend_i32_u slot|base) 32) caller))
+    const slotToken = (slot: Ref, base: number) =>
+      mod.global.set(
+        this.tokenName,
+        mod.i64.or(mod.i64.shl(mod.i64.extend_u(mod.i32.or(slot, mod.i32.const(base | 0))), i64(mod, 32n)), i64(mod, BigInt(this.ip))),
+      );
+    /** what runs right before the transfer, given the last child's value */
+    let before: (value: () => Ref) => Ref[];
+    if (callee === null) {
+      before = () => [];
+    } else if (id === ID.CallIndirect) {
       // The slot is the call's last operand: name it in the token, so that a
       // token left behind by a call that never reached a traced prologue (an
       // import in the table, a trap) is taken only by that slot's function.
       const base = SLOT_TAG | (this.tableIndex(e) << 24);
-      if (getId(last) === ID.Const) {
-        setLast(mod.block(null, [constToken(base | (constI32(last) & 0xffffff)), last], type));
-        return e;
-      }
-      // (global.set $token (i64.or (i64.shl (i64.extend_i32_u slot|base) 32) caller))
-      const slotToken = (slot: Ref) =>
-        mod.global.set(
-          this.tokenName,
-          mod.i64.or(mod.i64.shl(mod.i64.extend_u(mod.i32.or(slot, mod.i32.const(base))), i64(mod, 32n)), i64(mod, BigInt(this.ip))),
-        );
-      if (getId(last) === ID.LocalGet || getId(last) === ID.GlobalGet) {
-        setLast(mod.block(null, [slotToken(mod.copyExpression(last)), last], type));
-        return e;
-      }
-      const { index, get } = this.temp(type);
-      setLast(mod.block(null, [mod.local.set(index, last), slotToken(get()), get()], type));
-      return e;
+      before = (slot) => [getId(last) === ID.Const ? constToken(base | (constI32(last) & 0xffffff)) : slotToken(slot(), base)];
+    } else {
+      const tag = callee;
+      before = () => [constToken(tag)];
     }
-    if (TRIVIAL_KINDS.has(getId(last))) {
-      // Evaluating `last` cannot call, trap or branch: set the token just before it.
-      setLast(mod.block(null, [constToken(callee), last], type));
+    const pre = (value: () => Ref): Ref[] => [...(exitHook ? [exitHook()] : []), ...before(value)];
+    if (callee !== null) this.callSites++;
+
+    if (!last) {
+      const type = isTail ? binaryen.unreachable : getType(e);
+      return mod.block(null, [...pre(() => 0), e], type);
+    }
+    const type = getType(last);
+    const lastId = getId(last);
+    if (TRIVIAL_KINDS.has(lastId) && (exitHook === null || lastId !== ID.GlobalGet)) {
+      // Evaluating `last` cannot call, trap or branch (and, when an exit hook
+      // runs first, cannot see a global the hook might change): do it all
+      // just before it.
+      setLast(mod.block(null, [...pre(() => mod.copyExpression(last)), last], type));
       return e;
     }
     const { index, get } = this.temp(type);
-    setLast(mod.block(null, [mod.local.set(index, last), constToken(callee), get()], type));
+    setLast(mod.block(null, [mod.local.set(index, last), ...pre(get), get()], type));
     return e;
   }
 
@@ -688,16 +760,16 @@ function usesGC(input: Uint8Array, sections: Section[]): boolean {
  * Rewrites the output's function names so that every function has one: the
  * input's explicit names plus the fallback names. Output indices: the input's
  * imports keep theirs, the pass's `added` imports follow, then the defined
- * functions, shifted by `added`.
+ * functions, shifted by their number.
  */
-function writeNames(binary: Uint8Array, names: string[], importCount: number, added: number): Uint8Array {
+function writeNames(binary: Uint8Array, names: string[], importCount: number, added: string[]): Uint8Array {
   const sections = readSections(binary);
   const existing = findCustomSection(sections, 'name');
   const subsections = existing ? parseNameSection(binary, existing).subsections.filter((s) => s.id !== 1) : [];
   const entries: [number, string][] = [];
   for (let i = 0; i < importCount; i++) entries.push([i, names[i]!]);
-  entries.push([importCount, `${ABI.importModule}.${ABI.mcount}`]);
-  for (let i = importCount; i < names.length; i++) entries.push([i + added, names[i]!]);
+  added.forEach((name, k) => entries.push([importCount + k, name]));
+  for (let i = importCount; i < names.length; i++) entries.push([i + added.length, names[i]!]);
   subsections.push({ id: 1, bytes: encodeFunctionNames(entries) });
   return setCustomSection(binary, 'name', encodeNameSection(subsections));
 }

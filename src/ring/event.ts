@@ -1,0 +1,61 @@
+/**
+ * What the ring buffer holds: fixed-size event records, and the trace as
+ * readers see it. Tracers write events; outputs read them and know nothing
+ * of how they got there.
+ */
+
+export const EVENT_ENTRY = 1;
+export const EVENT_EXIT = 2;
+export const EVENT_MARKER = 3;
+/** a stack trace (func:stacktrace trigger): `ip` is the function, the frames follow as EVENT_STACK_FRAME records */
+export const EVENT_STACK = 4;
+export const EVENT_STACK_FRAME = 5;
+export type EventType = typeof EVENT_ENTRY | typeof EVENT_EXIT | typeof EVENT_MARKER | typeof EVENT_STACK | typeof EVENT_STACK_FRAME;
+
+/**
+ * One event, as a reader sees it. Fields by type:
+ *   ENTRY        ip, parent (ip or HOST_IP), depth (function_graph: call depth from 0; function: 0)
+ *   EXIT         ip, depth, duration (same unit as ts: time since the matching ENTRY)
+ *   MARKER       text (trace_marker)
+ *   STACK        ip (the function the trigger fired on), depth = number of frames that follow
+ *   STACK_FRAME  ip (one caller, innermost first)
+ */
+export interface TraceEvent {
+  type: EventType;
+  /** which traced instance (see TraceInstanceInfo.id) */
+  instance: number;
+  ip: number;
+  parent: number;
+  depth: number;
+  /** the clock's value: microseconds for 'perf', a sequence number for 'counter' */
+  ts: number;
+  /** EXIT: duration in the clock's unit */
+  duration: number;
+  /** MARKER: the text */
+  text?: string;
+}
+
+/** Clocks as ftrace names them: `perf` is high resolution time, `counter` strict order and no time. */
+export type TraceClock = 'perf' | 'counter';
+
+export interface TraceInstanceInfo {
+  id: number;
+  /** a label for outputs: the module's name, file name, or 'wasm' */
+  name: string;
+  /** display name per ip (FtraceMetadata.names) */
+  names: readonly string[];
+}
+
+/** A trace for outputs to read: the events in order, and what they need to print them. */
+export interface TraceData {
+  tracer: string;
+  clock: TraceClock;
+  instances: readonly TraceInstanceInfo[];
+  events: readonly TraceEvent[];
+  /** events in the buffer (events.length when read whole) */
+  entries: number;
+  /** events ever written, lost ones included */
+  written: number;
+  /** events overwritten (overwrite mode) or dropped (stop mode) */
+  lost: number;
+}
