@@ -338,3 +338,43 @@ describe('tracefs-style text views', () => {
     expect(enabledFunctions(ft).split('\n').slice(0, 2)).toEqual(['main (1)    list', 'fib (2)    list']);
   });
 });
+
+describe('exit dispatch (retfunc, for function_graph)', () => {
+  it('calls retfunc on every exit of wanted functions, directly or through the list', async () => {
+    const { instrument } = await import('../src/index.js');
+    const { Ftrace } = await import('../src/ftrace/index.js');
+    const { wat } = await import('./helpers/wat.js');
+    const { CORE_WAT } = await import('./helpers/core-fixture.js');
+    const r = instrument(wat(CORE_WAT), { exitHooks: true });
+    const module = new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>);
+    const ft = Ftrace.forModule(module);
+    const raw: string[] = [];
+    const instance = new WebAssembly.Instance(module, {
+      env: { enter: () => {}, host: () => {} },
+      ftrace: { ...ft.imports, mcount_exit: (ip: number) => (raw.push(`x${ip}`), ft.mcountExit(ip)) },
+    });
+    ft.attach(instance);
+    const log: string[] = [];
+    const g = createOps((ip) => log.push(`>${ip}`), { retfunc: (ip) => log.push(`<${ip}`) });
+    ft.setFilter(g, 'helper_a leaf');
+    ft.register(g);
+    (instance.exports['helper_a'] as () => void)();
+    expect(log).toEqual([`>${IP.helper_a}`, `>${IP.leaf}`, `<${IP.leaf}`, `<${IP.helper_a}`]);
+    // exit guards follow the filter: fib's exits never leave wasm
+    raw.length = 0;
+    (instance.exports['fib'] as (n: number) => number)(3);
+    expect(raw).toEqual([]);
+    // a second ops without retfunc: list mode, exits still reach g only
+    const f = recorder();
+    ft.register(f.ops);
+    log.length = 0;
+    (instance.exports['helper_a'] as () => void)();
+    expect(ft.mode).toBe('list');
+    expect(log).toEqual([`>${IP.helper_a}`, `>${IP.leaf}`, `<${IP.leaf}`, `<${IP.helper_a}`]);
+    expect(f.calls.map(([ip]) => ip)).toEqual([IP.helper_a, IP.leaf]);
+    ft.unregister(g);
+    raw.length = 0;
+    (instance.exports['helper_a'] as () => void)();
+    expect(raw).toEqual([]); // no retfunc left: every exit guard is off
+  });
+});

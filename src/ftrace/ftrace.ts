@@ -74,6 +74,11 @@ export class Ftrace {
   private direct: FtraceOps | null = null;
   /** mcount goes through the list function */
   private useList = false;
+  /** the same two, for mcount_exit and the ops that have a retfunc */
+  private directExit: FtraceOps | null = null;
+  private useExitList = false;
+  private exitGuards: WebAssembly.Global[] | null = null;
+  private readonly wantedExit: Uint32Array;
 
   /**
    * The hook the instrumented module imports as `ftrace.mcount`: what the
@@ -102,10 +107,35 @@ export class Ftrace {
     }
   };
 
+  /**
+   * The exit hook, `ftrace.mcount_exit`, in modules built with exit hooks:
+   * the same dispatch for the ops that have a retfunc. An ops that is
+   * running (busy) misses exits as it missed the entries under it.
+   */
+  readonly mcountExit = (ip: number): void => {
+    const op = this.directExit;
+    if (op !== null) {
+      if (this.exitGuards === null && !Ftrace.opsTest(op, ip)) return;
+      if (op.busy !== 0) {
+        op.recursionMissed++;
+        return;
+      }
+      op.busy = 1;
+      try {
+        op.retfunc!(ip, op);
+      } finally {
+        op.busy = 0;
+      }
+    } else if (this.useExitList) {
+      this.listExitFunc(ip);
+    }
+  };
+
   constructor(metadata: FtraceMetadata, options: FtraceOptions = {}) {
     this.metadata = metadata;
     this.moduleName = options.moduleName ?? metadata.moduleName ?? 'wasm';
     this.wanted = new Uint32Array(Math.max(1, metadata.guardWords));
+    this.wantedExit = new Uint32Array(Math.max(1, metadata.guardWords));
     const names = metadata.names;
     this.universe = {
       available: metadata.traced,
@@ -123,8 +153,8 @@ export class Ftrace {
   }
 
   /** The `ftrace` import module for the instrumented module: `{ ftrace: ft.imports }`, the hook and the guest API. */
-  get imports(): GuestImports & { mcount: (ip: number, parentIp: number) => void } {
-    return { mcount: this.mcount, ...this.guest.imports };
+  get imports(): GuestImports & { mcount: (ip: number, parentIp: number) => void; mcount_exit: (ip: number) => void } {
+    return { mcount: this.mcount, mcount_exit: this.mcountExit, ...this.guest.imports };
   }
 
   /**
@@ -139,6 +169,15 @@ export class Ftrace {
       guards.push(g);
     }
     this.guards = guards;
+    if (this.metadata.exitHooks) {
+      const exitGuards: WebAssembly.Global[] = [];
+      for (let w = 0; w < this.metadata.guardWords; w++) {
+        const g = instance.exports[`${ABI.exitGuardPrefix}${w}`];
+        if (!(g instanceof WebAssembly.Global)) throw new Error(`the instance does not export ${ABI.exitGuardPrefix}${w}`);
+        exitGuards.push(g);
+      }
+      this.exitGuards = exitGuards;
+    }
     const token = instance.exports[ABI.parentGlobal];
     this.parentToken = token instanceof WebAssembly.Global ? token : null;
     this.guest.attach(instance);
@@ -290,6 +329,11 @@ export class Ftrace {
       this.direct = null;
       this.useList = true;
     }
+    // Exits follow the same rule, among the ops that want them.
+    const withExit = this.enabled ? list.filter((o) => o.retfunc) : [];
+    const onlyExit = withExit.length === 1 ? withExit[0]! : undefined;
+    this.directExit = onlyExit && this.currentMode === 'direct' ? onlyExit : null;
+    this.useExitList = withExit.length > 0 && this.directExit === null;
     this.syncGuards(false);
   }
 
@@ -323,34 +367,71 @@ export class Ftrace {
     }
   };
 
+  /**
+   * The exit list function: like listFunc, for the ops with a retfunc. An ops
+   * unregistered since the list was loaded is skipped, as for entries.
+   */
+  private readonly listExitFunc = (ip: number): void => {
+    this.rcu.readLock();
+    try {
+      const list = this.opsList;
+      for (let i = 0; i < list.length; i++) {
+        const op = list[i]!;
+        if (!op.retfunc || !(op.flags & FTRACE_OPS_FL_ENABLED) || !Ftrace.opsTest(op, ip)) continue;
+        if (op.busy !== 0) {
+          op.recursionMissed++;
+          continue;
+        }
+        op.busy = 1;
+        try {
+          op.retfunc(ip, op);
+        } finally {
+          op.busy = 0;
+        }
+      }
+    } finally {
+      this.rcu.readUnlock();
+    }
+  };
+
   /** Recomputes the wanted bits and writes the words that changed into the module. */
   private syncGuards(force: boolean): void {
-    const wanted = this.wanted;
-    const next = new Uint32Array(wanted.length);
+    const next = new Uint32Array(this.wanted.length);
+    const nextExit = new Uint32Array(this.wanted.length);
     if (this.enabled && this.opsList.length > 0) {
       for (const ip of this.metadata.traced) {
         for (const o of this.opsList) {
           if (Ftrace.opsTest(o, ip)) {
             next[ip >>> 5]! |= 1 << (ip & 31);
-            break;
+            if (o.retfunc) {
+              nextExit[ip >>> 5]! |= 1 << (ip & 31);
+              break;
+            }
           }
         }
       }
     }
-    let turnedOn = false;
-    for (let w = 0; w < next.length; w++) {
-      if (!force && next[w] === wanted[w]) continue;
-      if (next[w]! & ~wanted[w]!) turnedOn = true;
-      wanted[w] = next[w]!;
-      const g = this.guards?.[w];
-      if (g) g.value = next[w]! | 0;
-    }
+    const turnedOn = writeGuards(this.wanted, next, this.guards, force);
+    writeGuards(this.wantedExit, nextExit, this.exitGuards, force);
     // A function whose guard was off did not consume the token left by the
     // call into it; now that it reads tokens again, that one must not look
     // fresh to its next entry from the host. (No call site is between its
     // store and the callee's read while JS runs, so nothing live is lost.)
     if (turnedOn && this.parentToken) this.parentToken.value = -1n;
   }
+}
+
+/** Writes the guard words that changed; returns whether any bit turned on. */
+function writeGuards(wanted: Uint32Array, next: Uint32Array, globals: WebAssembly.Global[] | null, force: boolean): boolean {
+  let turnedOn = false;
+  for (let w = 0; w < next.length; w++) {
+    if (!force && next[w] === wanted[w]) continue;
+    if (next[w]! & ~wanted[w]!) turnedOn = true;
+    wanted[w] = next[w]!;
+    const g = globals?.[w];
+    if (g) g.value = next[w]! | 0;
+  }
+  return turnedOn;
 }
 
 export { FilterError };

@@ -20,8 +20,13 @@ export const ENODEV = 19;
  */
 export type FtraceFunc = (ip: number, parentIp: number, ops: FtraceOps) => void;
 
+/** The return handler (fgraph_ops.retfunc): called on every exit of a function the ops wants, in modules built with exit hooks. */
+export type FtraceRetFunc = (ip: number, ops: FtraceOps) => void;
+
 export interface FtraceOps {
   func: FtraceFunc;
+  /** function_graph-style ops also want exits */
+  retfunc?: FtraceRetFunc;
   /** FTRACE_OPS_FL_*; ENABLED and DYNAMIC are set by register, ENABLED cleared by unregister */
   flags: number;
   /** functions to call for; empty means all */
@@ -46,6 +51,8 @@ export interface OpsOptions {
    * their address instead.
    */
   dynamic?: boolean;
+  /** also call this on every exit (needs a module instrumented with exit hooks) */
+  retfunc?: FtraceRetFunc;
 }
 
 let anonymous = 0;
@@ -57,6 +64,7 @@ export function createOps(func: FtraceFunc, options: OpsOptions = {}): FtraceOps
     flags: options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0,
     filterHash: FtraceHash.EMPTY,
     notraceHash: FtraceHash.EMPTY,
+    ...(options.retfunc ? { retfunc: options.retfunc } : {}),
     name: options.name ?? `ops${++anonymous}`,
     busy: 0,
     recursionMissed: 0,
