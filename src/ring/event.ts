@@ -33,6 +33,12 @@ export interface TraceEvent {
   duration: number;
   /** MARKER: the text */
   text?: string;
+  /**
+   * Set by the ring buffer: the record's sequence number, counted from 0 over
+   * every record the buffer accepted. A gap between two events a reader saw
+   * is the number of records it missed (overwritten, or consumed by another reader).
+   */
+  seq?: number;
 }
 
 /** Clocks as ftrace names them: `perf` is high resolution time, `counter` strict order and no time. */
