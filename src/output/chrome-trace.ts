@@ -1,0 +1,205 @@
+/**
+ * Chrome trace event JSON (the "JSON Object Format"), which Perfetto
+ * (ui.perfetto.dev) and chrome://tracing open.
+ *
+ * - function_graph: one B event per ENTRY and one E per EXIT, emitted in
+ *   trace order, rather than X events: they stream, need no look-ahead, keep
+ *   `ts` non-decreasing, and nest by construction. walkCalls() matches them;
+ *   every B gets exactly one E on its track, innermost first. A call that
+ *   never returned (a trap) gets its E when the trace shows it is gone, and a
+ *   call still open at the end gets one at the last timestamp; such an E
+ *   carries `args.noExit` ('unwound' | 'end'). An EXIT whose ENTRY is not in
+ *   the trace (overwritten in the ring) has nothing to close and is dropped;
+ *   otherData.droppedExits counts them.
+ * - function (entries only): an instant event (`ph: "i"`, thread scope) per
+ *   ENTRY, with the caller in `args.parent` (`HOST` for the host).
+ * - trace_marker: an instant event named by its text, the text also in
+ *   `args.text`. Stack traces: an instant `<stack trace>` with the function
+ *   and its callers in `args`.
+ * - Each instance is a process of its own (pid = tid = instance id + 1, as
+ *   pid 0 is special to trace viewers), named by `process_name` /
+ *   `thread_name` metadata (`name` and `name-id`, the ftrace task).
+ * - `ts` is in microseconds, as the format wants, for clock 'perf'. With
+ *   clock 'counter' there is no time: `ts` is the sequence number and
+ *   durations count events; otherData.timeUnit says 'sequence'.
+ *
+ * No Node APIs: this runs in browsers too.
+ */
+import {
+  EVENT_ENTRY,
+  EVENT_EXIT,
+  EVENT_MARKER,
+  EVENT_STACK,
+  EVENT_STACK_FRAME,
+  type TraceData,
+  type TraceEvent,
+} from '../ring/event.js';
+import { functionName, instanceTable } from './ftrace-text.js';
+import { walkCalls } from './profile.js';
+
+export interface ChromeTraceEvent {
+  name?: string;
+  cat?: string;
+  ph: 'B' | 'E' | 'i' | 'M';
+  ts?: number;
+  pid: number;
+  tid: number;
+  /** instant events: scope (thread) */
+  s?: 't';
+  args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: 'ns' | 'ms';
+  otherData: {
+    source: 'wasm-ftrace';
+    tracer: string;
+    clock: string;
+    /** what `ts` counts: microseconds, or the counter clock's sequence numbers */
+    timeUnit: 'us' | 'sequence';
+    entries: number;
+    written: number;
+    lost: number;
+    /** EXIT events without their ENTRY in the trace, left out */
+    droppedExits: number;
+    /** calls closed without an EXIT (trap or end of trace) */
+    unfinishedCalls: number;
+  };
+}
+
+/** The pid (and tid) of an instance: its id + 1. */
+export function chromePid(instance: number): number {
+  return instance + 1;
+}
+
+/** The trace as a Chrome trace object. */
+export function toChromeTrace(trace: TraceData): ChromeTrace {
+  const table = instanceTable(trace);
+  const out: ChromeTraceEvent[] = [];
+  for (const info of table.values()) {
+    const pid = chromePid(info.id);
+    out.push({ name: 'process_name', ph: 'M', pid, tid: pid, args: { name: info.name } });
+    out.push({ name: 'process_sort_index', ph: 'M', pid, tid: pid, args: { sort_index: info.id } });
+    out.push({ name: 'thread_name', ph: 'M', pid, tid: pid, args: { name: `${info.name}-${info.id}` } });
+  }
+  const place = (ev: { instance: number }): { pid: number; tid: number } => {
+    const pid = chromePid(ev.instance);
+    return { pid, tid: pid };
+  };
+  const nameOf = (instance: number, ip: number): string => functionName(table.get(instance), ip);
+
+  // A stack trace is one instant event, written once its frames are in.
+  let stack: { ev: TraceEvent; frames: string[]; remaining: number } | null = null;
+  const flushStack = (): void => {
+    if (!stack) return;
+    const { ev, frames } = stack;
+    out.push({
+      name: '<stack trace>',
+      cat: 'stacktrace',
+      ph: 'i',
+      s: 't',
+      ts: ev.ts,
+      ...place(ev),
+      args: { function: nameOf(ev.instance, ev.ip), callers: frames },
+    });
+    stack = null;
+  };
+  const other = (ev: TraceEvent): void => {
+    if (ev.type === EVENT_STACK_FRAME) {
+      if (stack && stack.ev.instance === ev.instance && stack.remaining > 0) {
+        stack.frames.push(nameOf(ev.instance, ev.ip));
+        if (--stack.remaining === 0) flushStack();
+      }
+      return;
+    }
+    flushStack();
+    if (ev.type === EVENT_STACK) {
+      stack = { ev, frames: [], remaining: ev.depth };
+      if (ev.depth <= 0) flushStack();
+    } else if (ev.type === EVENT_MARKER) {
+      // the kernel ends every marker with a newline; a title does not need it
+      const text = (ev.text ?? '').replace(/\n$/, '');
+      out.push({ name: text, cat: 'marker', ph: 'i', s: 't', ts: ev.ts, ...place(ev), args: { text } });
+    }
+  };
+
+  let droppedExits = 0;
+  let unfinishedCalls = 0;
+  const graph = trace.tracer === 'function_graph' || trace.events.some((e) => e.type === EVENT_EXIT);
+  if (graph) {
+    walkCalls(trace, {
+      enter(frame, ev) {
+        flushStack();
+        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'B', ts: ev.ts, ...place(ev) });
+      },
+      exit(frame, ev) {
+        flushStack();
+        if (!frame.entered) {
+          droppedExits++;
+          return;
+        }
+        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'E', ts: ev.ts, ...place(ev) });
+      },
+      lost(frame, ts, reason) {
+        flushStack();
+        unfinishedCalls++;
+        out.push({
+          name: nameOf(frame.instance, frame.ip),
+          cat: 'function',
+          ph: 'E',
+          ts,
+          ...place(frame),
+          args: { noExit: reason },
+        });
+      },
+      other,
+    });
+  } else {
+    for (const ev of trace.events) {
+      if (ev.type === EVENT_ENTRY) {
+        flushStack();
+        out.push({
+          name: nameOf(ev.instance, ev.ip),
+          cat: 'function',
+          ph: 'i',
+          s: 't',
+          ts: ev.ts,
+          ...place(ev),
+          args: { parent: nameOf(ev.instance, ev.parent) },
+        });
+      } else {
+        other(ev);
+      }
+    }
+  }
+  flushStack();
+
+  const counter = trace.clock === 'counter';
+  return {
+    traceEvents: out,
+    displayTimeUnit: counter ? 'ms' : 'ns',
+    otherData: {
+      source: 'wasm-ftrace',
+      tracer: trace.tracer,
+      clock: trace.clock,
+      timeUnit: counter ? 'sequence' : 'us',
+      entries: trace.entries,
+      written: trace.written,
+      lost: trace.lost,
+      droppedExits,
+      unfinishedCalls,
+    },
+  };
+}
+
+/** The trace as Chrome trace JSON text, one event per line so that diffs stay readable. */
+export function formatChromeTrace(trace: TraceData): string {
+  const t = toChromeTrace(trace);
+  const events = t.traceEvents.map((e) => JSON.stringify(e)).join(',\n');
+  return (
+    `{"traceEvents":[\n${events}\n],\n` +
+    `"displayTimeUnit":${JSON.stringify(t.displayTimeUnit)},\n` +
+    `"otherData":${JSON.stringify(t.otherData)}}\n`
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * Output formats: each reads a TraceData (src/ring/event.ts) and knows
+ * nothing of how the events got there. No Node APIs: they run in browsers.
+ */
+export {
+  formatFtraceText,
+  ftraceTextLines,
+  formatGraphDuration,
+  durationMark,
+  functionName,
+  instanceTable,
+} from './ftrace-text.js';
+export type { FtraceTextOptions } from './ftrace-text.js';
+export { toChromeTrace, formatChromeTrace, chromePid } from './chrome-trace.js';
+export type { ChromeTrace, ChromeTraceEvent } from './chrome-trace.js';
+export { computeFolded, formatFolded } from './folded.js';
+export type { FoldedOptions, FoldedWeight } from './folded.js';
+export { computeProfile, formatProfile, formatProfileRows, sortProfile, walkCalls } from './profile.js';
+export type { CallFrame, CallVisitor, LostReason, ProfileOptions, ProfileRow, ProfileSort } from './profile.js';
