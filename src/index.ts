@@ -5,3 +5,6 @@
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
 export * from './ftrace/index.js';
+export * from './tracers/index.js';
+export * from './ring/index.js';
+export * from './output/index.js';

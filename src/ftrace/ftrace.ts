@@ -235,6 +235,11 @@ export class Ftrace {
     if (ops.flags & FTRACE_OPS_FL_ENABLED) this.update();
   }
 
+  /** The ips a filter text selects (as set_ftrace_filter would), for tracer options like set_graph_function. */
+  selectFunctions(text: string): FtraceHash {
+    return applyFilterText(FtraceHash.EMPTY, text, true, this.universe);
+  }
+
   /** ftrace_set_notrace(): functions `ops` is never called for. */
   setNotrace(ops: FtraceOps, text: string, reset = true): void {
     ops.notraceHash = applyFilterText(ops.notraceHash, text, reset, this.universe);

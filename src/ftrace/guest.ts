@@ -34,6 +34,8 @@ export interface GuestApi {
   imports: GuestImports;
   attach(instance: WebAssembly.Instance): void;
   lastError: string | null;
+  /** UTF-8 text at buf..buf+len in the guest's memory (throws FtraceError EINVAL outside it) */
+  readText(buf: number, len: number): string;
 }
 
 export function createGuestApi(ft: Ftrace): GuestApi {
@@ -41,7 +43,7 @@ export function createGuestApi(ft: Ftrace): GuestApi {
   let table: WebAssembly.Table | null = null;
   /** ops the guest has touched, by address; dropped at unregister */
   const byAddress = new Map<number, FtraceOps>();
-  const api: GuestApi = { imports: undefined as unknown as GuestImports, attach, lastError: null };
+  const api: GuestApi = { imports: undefined as unknown as GuestImports, attach, lastError: null, readText: (b, l) => readText(b, l) };
 
   function attach(instance: WebAssembly.Instance): void {
     const exports = Object.values(instance.exports);
@@ -81,7 +83,7 @@ export function createGuestApi(ft: Ftrace): GuestApi {
 
   function readText(buf: number, len: number): string {
     const dv = view();
-    if (len < 0 || buf < 0 || buf + len > dv.byteLength) throw new FtraceError(`filter text at ${buf}+${len} is outside memory`, EINVAL);
+    if (len < 0 || buf < 0 || buf + len > dv.byteLength) throw new FtraceError(`text at ${buf}+${len} is outside memory`, EINVAL);
     return new TextDecoder().decode(new Uint8Array(dv.buffer, buf, len));
   }
 

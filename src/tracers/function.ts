@@ -1,0 +1,32 @@
+/** The function tracer: one ENTRY event per traced function entry, with its caller. */
+import { createOps } from '../ftrace/ops.js';
+import { EVENT_ENTRY } from '../ring/event.js';
+import type { Tracer } from './tracer.js';
+
+export const functionTracer: Tracer = {
+  name: 'function',
+  needsExitHooks: false,
+  attach(tr, inst) {
+    const ring = tr.ring;
+    const id = inst.id;
+    const now = tr.now;
+    const ops = createOps(
+      (ip, parentIp) => {
+        if (tr.tracingOn) ring.write(EVENT_ENTRY, id, ip, parentIp, 0, now(), 0);
+      },
+      { name: 'function' },
+    );
+    tr.registerFiltered(inst, ops);
+  },
+  detach(tr, inst) {
+    tr.unregisterAll(inst);
+  },
+};
+
+/** The nop tracer: traces nothing (the baseline, and the way to stop a tracer without removing instances). */
+export const nopTracer: Tracer = {
+  name: 'nop',
+  needsExitHooks: false,
+  attach() {},
+  detach() {},
+};

@@ -1,0 +1,140 @@
+/**
+ * The function_graph tracer's view of the wasm call stack, kept from entry
+ * and exit events, and repaired when frames vanish without an exit (a trap
+ * or an exception unwound them).
+ *
+ * Repair rules:
+ *   - an exit for a function below the top pops the frames above it (they
+ *     were unwound); an exit for a function not on the stack is stray and
+ *     ignored (its entry was before tracing started, or was filtered);
+ *   - an entry whose parent is on the stack below the top pops the frames
+ *     above the parent (an exception was caught in the parent);
+ *   - an entry from the host (parent HOST): when the runtime reports host
+ *     calls (imports the module called, see TraceArray.wrapImports), the
+ *     frames above the innermost host call's mark were unwound by a trap
+ *     that reached JS; without those reports a host entry just nests.
+ * Unwound frames are counted, never silently dropped.
+ */
+import { HOST_IP } from '../ftrace/metadata.js';
+
+export const FRAME_RECORDED = 1;
+export const FRAME_GRAPH_FUNCTION = 2;
+export const FRAME_GRAPH_NOTRACE = 4;
+
+export class ShadowStack {
+  depth = 0;
+  ips = new Uint32Array(256);
+  /** entry timestamp */
+  ts = new Float64Array(256);
+  /** time spent in callees (for self time) */
+  childTime = new Float64Array(256);
+  flags = new Uint8Array(256);
+  /** frames on the stack with FRAME_RECORDED / GRAPH_FUNCTION / GRAPH_NOTRACE */
+  recordedDepth = 0;
+  inGraphFunction = 0;
+  inGraphNotrace = 0;
+  /** frames popped without their exit */
+  unwound = 0;
+  /** exits that matched no frame */
+  strayExits = 0;
+  /** depth at each host call (import) in progress, when the runtime reports them */
+  hostMarks: number[] = [];
+  tracksHost = false;
+
+  private get base(): number {
+    return this.hostMarks.length > 0 ? this.hostMarks[this.hostMarks.length - 1]! : 0;
+  }
+
+  push(ip: number, ts: number, flags: number): void {
+    const d = this.depth;
+    if (d === this.ips.length) this.grow();
+    this.ips[d] = ip;
+    this.ts[d] = ts;
+    this.childTime[d] = 0;
+    this.flags[d] = flags;
+    this.depth = d + 1;
+    if (flags & FRAME_RECORDED) this.recordedDepth++;
+    if (flags & FRAME_GRAPH_FUNCTION) this.inGraphFunction++;
+    if (flags & FRAME_GRAPH_NOTRACE) this.inGraphNotrace++;
+  }
+
+  /** Pops frames until `depth` frames remain, keeping the counters right. */
+  truncate(depth: number): void {
+    for (let d = this.depth - 1; d >= depth; d--) {
+      const f = this.flags[d]!;
+      if (f & FRAME_RECORDED) this.recordedDepth--;
+      if (f & FRAME_GRAPH_FUNCTION) this.inGraphFunction--;
+      if (f & FRAME_GRAPH_NOTRACE) this.inGraphNotrace--;
+    }
+    this.depth = depth;
+  }
+
+  /** Repairs the stack before an entry called by `parent`. */
+  beforeEntry(parent: number): void {
+    const base = this.base;
+    if (parent === HOST_IP) {
+      if (this.tracksHost && this.depth > base) {
+        this.unwound += this.depth - base;
+        this.truncate(base);
+      }
+      return;
+    }
+    if (this.depth > base && this.ips[this.depth - 1] === parent) return;
+    for (let d = this.depth - 2; d >= base; d--) {
+      if (this.ips[d] === parent) {
+        this.unwound += this.depth - 1 - d;
+        this.truncate(d + 1);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Finds the frame an exit of `ip` closes, popping what was unwound above
+   * it; returns its index, or -1 for a stray exit. The frame itself is still
+   * on the stack: the caller reads it, then truncate(index).
+   */
+  frameForExit(ip: number): number {
+    const base = this.base;
+    for (let d = this.depth - 1; d >= base; d--) {
+      if (this.ips[d] === ip) {
+        if (d < this.depth - 1) {
+          this.unwound += this.depth - 1 - d;
+          this.truncate(d + 1);
+        }
+        return d;
+      }
+    }
+    this.strayExits++;
+    return -1;
+  }
+
+  hostEnter(): void {
+    this.hostMarks.push(this.depth);
+  }
+
+  hostLeave(): void {
+    const mark = this.hostMarks.pop() ?? 0;
+    // Whatever the host call left above its mark was unwound in it.
+    if (this.depth > mark) {
+      this.unwound += this.depth - mark;
+      this.truncate(mark);
+    }
+  }
+
+  private grow(): void {
+    const n = this.ips.length * 2;
+    const ips = new Uint32Array(n);
+    ips.set(this.ips);
+    const ts = new Float64Array(n);
+    ts.set(this.ts);
+    const child = new Float64Array(n);
+    child.set(this.childTime);
+    const flags = new Uint8Array(n);
+    flags.set(this.flags);
+    this.ips = ips;
+    this.ts = ts;
+    this.childTime = child;
+    this.flags = flags;
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * The trace array: what the kernel keeps per tracing instance. One ring
+ * buffer, one clock, the tracing_on switch, the current tracer, the filters
+ * and triggers, and the traced wasm instances (several modules can be
+ * traced at once; events carry the instance id so they stay apart).
+ */
+import { Ftrace } from '../ftrace/ftrace.js';
+import { FilterError } from '../ftrace/hash.js';
+import { HOST_IP, type FtraceMetadata } from '../ftrace/metadata.js';
+import { createOps, type FtraceOps } from '../ftrace/ops.js';
+import { EVENT_STACK, EVENT_STACK_FRAME, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
+import { RingBuffer } from '../ring/ring-buffer.js';
+import { ShadowStack } from './shadow-stack.js';
+import type { Tracer } from './tracer.js';
+import { TRACERS } from './registry.js';
+
+export interface TraceArrayOptions {
+  /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
+  tracer?: string;
+  /** 'perf' (default): microseconds from performance.now(); 'counter': a sequence number, cheapest */
+  clock?: TraceClock;
+  /** ring buffer size in KiB */
+  bufferKb?: number;
+  /** false: stop recording when the buffer is full instead of overwriting the oldest events */
+  overwrite?: boolean;
+}
+
+export interface TracedInstance {
+  id: number;
+  name: string;
+  ft: Ftrace;
+  names: readonly string[];
+  /** what the tracer registered on this instance */
+  ops: FtraceOps[];
+  /** trigger ops registered on this instance */
+  triggerOps: FtraceOps[];
+  /** the call stack as entries and exits show it (function_graph, profiler) */
+  stack: ShadowStack;
+  /** set_graph_function / set_graph_notrace, resolved for this module */
+  graphFunctions: ReadonlySet<number> | null;
+  graphNotrace: ReadonlySet<number>;
+  instance?: WebAssembly.Instance;
+}
+
+export interface Trigger {
+  /** the expression as written, e.g. 'parse*:traceoff:2' */
+  text: string;
+  glob: string;
+  command: 'traceon' | 'traceoff' | 'stacktrace';
+  /** remaining firings; -1 = unlimited */
+  count: number;
+}
+
+export class TraceArray {
+  readonly ring: RingBuffer;
+  readonly clock: TraceClock;
+  /** the clock: microseconds ('perf') or the next sequence number ('counter') */
+  readonly now: () => number;
+  /** tracing_on: when false, tracers keep their state but write nothing */
+  tracingOn = true;
+  /** max_graph_depth (0: no limit) */
+  maxGraphDepth = 0;
+
+  private readonly list: TracedInstance[] = [];
+  private current: Tracer;
+  private filterText = '';
+  private notraceText = '';
+  private graphFunctionText = '';
+  private graphNotraceText = '';
+  private triggers: Trigger[] = [];
+  private sequence = 0;
+
+  constructor(options: TraceArrayOptions = {}) {
+    this.clock = options.clock ?? 'perf';
+    if (this.clock !== 'perf' && this.clock !== 'counter') throw new Error(`unknown trace clock '${String(this.clock)}' (perf, counter)`);
+    this.now = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
+    this.ring = new RingBuffer({ ...(options.bufferKb !== undefined ? { sizeKb: options.bufferKb } : {}), mode: options.overwrite === false ? 'stop' : 'overwrite' });
+    this.current = lookupTracer(options.tracer ?? 'function');
+  }
+
+  get tracer(): Tracer {
+    return this.current;
+  }
+
+  get instances(): readonly TracedInstance[] {
+    return this.list;
+  }
+
+  /** Selects another tracer: the old one lets go of every instance first. */
+  setTracer(name: string): void {
+    const next = lookupTracer(name);
+    for (const inst of this.list) this.current.detach(this, inst);
+    this.current = next;
+    for (const inst of this.list) this.attachTracer(inst);
+  }
+
+  /**
+   * Adds a traced instance. Call it before instantiating, so that the start
+   * function is traced too; then pass importsFor() to the instantiation and
+   * attach(instance).
+   */
+  addInstance(ft: Ftrace, name?: string): TracedInstance {
+    if (this.current.needsExitHooks && !ft.metadata.exitHooks) {
+      throw new Error(`the ${this.current.name} tracer needs a module instrumented with exit hooks (instrument(bytes, { exitHooks: true }))`);
+    }
+    const inst: TracedInstance = {
+      id: this.list.length,
+      name: name ?? ft.moduleName,
+      ft,
+      names: ft.metadata.names,
+      ops: [],
+      triggerOps: [],
+      stack: new ShadowStack(),
+      graphFunctions: null,
+      graphNotrace: new Set(),
+    };
+    this.resolveGraphOptions(inst);
+    this.list.push(inst);
+    this.attachTracer(inst);
+    this.attachTriggers(inst);
+    return inst;
+  }
+
+  /**
+   * The import object for an instance: the user's imports, wrapped so the
+   * tracer knows when the module calls out to the host (a host entry that
+   * follows is a re-entry, not a sign that a trap unwound the stack), plus
+   * the `ftrace` module with the hook and the guest API (trace_marker too).
+   */
+  importsFor(inst: TracedInstance, imports: WebAssembly.Imports = {}): WebAssembly.Imports {
+    // From now on every call out of this instance is reported, so an entry
+    // from the host outside any such call means the stack was unwound.
+    inst.stack.tracksHost = true;
+    const out: WebAssembly.Imports = {};
+    for (const [moduleName, fields] of Object.entries(imports)) {
+      if (moduleName === 'ftrace') continue;
+      const wrapped: WebAssembly.ModuleImports = {};
+      for (const [field, value] of Object.entries(fields)) {
+        wrapped[field] = typeof value === 'function' ? this.hostCall(value as (...a: unknown[]) => unknown) : value;
+      }
+      out[moduleName] = wrapped;
+    }
+    out['ftrace'] = {
+      ...inst.ft.imports,
+      // trace_marker(buf, len): the guest writes a string into the trace
+      trace_marker: (buf: number, len: number) => {
+        try {
+          this.marker(inst.ft.guest.readText(buf, len), inst.id);
+          return 0;
+        } catch {
+          return -22;
+        }
+      },
+    };
+    return out;
+  }
+
+  /** Connects a traced instance once instantiated (guards, guest memory). */
+  attach(inst: TracedInstance, instance: WebAssembly.Instance): void {
+    inst.instance = instance;
+    inst.ft.attach(instance);
+  }
+
+  /** Compiles (if needed), instantiates and attaches in one go. */
+  async instantiate(
+    module: WebAssembly.Module,
+    imports: WebAssembly.Imports = {},
+    name?: string,
+  ): Promise<{ instance: WebAssembly.Instance; traced: TracedInstance }> {
+    const traced = this.addInstance(Ftrace.forModule(module), name);
+    const instance = await WebAssembly.instantiate(module, this.importsFor(traced, imports));
+    this.attach(traced, instance);
+    return { instance, traced };
+  }
+
+  // ------------------------------------------------------------------ filters
+
+  /**
+   * set_ftrace_filter for the tracer: globs as the core takes them, plus the
+   * trigger commands `func:traceon[:count]`, `func:traceoff[:count]` and
+   * `func:stacktrace[:count]`. An expression that matches nothing in every
+   * instance is an error (FilterError), and nothing changes.
+   */
+  setFilter(text: string, reset = true): void {
+    const globs: string[] = [];
+    const triggers: Trigger[] = reset ? [] : [...this.triggers];
+    for (const expr of text.split(/[\s,]+/).filter((t) => t.length > 0)) {
+      const trigger = parseTrigger(expr);
+      if (trigger) triggers.push(trigger);
+      else globs.push(expr);
+    }
+    const nextFilter = reset ? globs.join(' ') : [this.filterText, ...globs].join(' ').trim();
+    for (const t of triggers) this.checkMatches(t.glob, `'${t.text}'`);
+    for (const g of globs) this.checkMatches(g, `'${g}'`);
+    this.filterText = nextFilter;
+    this.triggers = triggers;
+    this.reattach();
+  }
+
+  /** set_ftrace_notrace for the tracer. */
+  setNotrace(text: string, reset = true): void {
+    const exprs = text.split(/[\s,]+/).filter((t) => t.length > 0);
+    for (const e of exprs) this.checkMatches(e.replace(/^!/, ''), `'${e}'`);
+    this.notraceText = reset ? exprs.join(' ') : [this.notraceText, ...exprs].join(' ').trim();
+    this.reattach();
+  }
+
+  /** set_graph_function: function_graph records only these functions and what they call. */
+  setGraphFunction(text: string): void {
+    for (const e of text.split(/[\s,]+/).filter((t) => t.length > 0)) this.checkMatches(e, `'${e}'`);
+    this.graphFunctionText = text.trim();
+    for (const inst of this.list) this.resolveGraphOptions(inst);
+  }
+
+  /** set_graph_notrace: function_graph records neither these functions nor what they call. */
+  setGraphNotrace(text: string): void {
+    for (const e of text.split(/[\s,]+/).filter((t) => t.length > 0)) this.checkMatches(e, `'${e}'`);
+    this.graphNotraceText = text.trim();
+    for (const inst of this.list) this.resolveGraphOptions(inst);
+  }
+
+  get filters(): { filter: string; notrace: string; triggers: readonly Trigger[]; graphFunction: string; graphNotrace: string } {
+    return {
+      filter: this.filterText,
+      notrace: this.notraceText,
+      triggers: this.triggers,
+      graphFunction: this.graphFunctionText,
+      graphNotrace: this.graphNotraceText,
+    };
+  }
+
+  /**
+   * Applies the filter and notrace text to a tracer's ops for `inst`, and
+   * registers it - unless the filter selects nothing in this module (its
+   * expressions matched only in other instances), where an empty filter
+   * hash would mean "everything".
+   */
+  registerFiltered(inst: TracedInstance, ops: FtraceOps): void {
+    const filter = this.matchingHere(inst, this.filterText);
+    if (this.filterText !== '' && filter === '') return;
+    inst.ft.setFilter(ops, filter, true);
+    inst.ft.setNotrace(ops, this.matchingHere(inst, this.notraceText), true);
+    inst.ft.register(ops);
+    inst.ops.push(ops);
+  }
+
+  /** Unregisters what registerFiltered registered on `inst`. */
+  unregisterAll(inst: TracedInstance): void {
+    for (const o of inst.ops) inst.ft.unregister(o);
+    inst.ops = [];
+  }
+
+  // ------------------------------------------------------------------ markers, reading
+
+  /** trace_marker: writes `text` into the trace. */
+  marker(text: string, instance = 0): void {
+    if (this.tracingOn) this.ring.writeMarker(instance, this.now(), text);
+  }
+
+  /** The trace as it is (`cat trace`): the buffer is left as it is. */
+  read(): TraceData {
+    return this.ring.toTraceData({ tracer: this.current.name, clock: this.clock, instances: this.instanceInfos() });
+  }
+
+  /** `cat trace_pipe`: takes events out of the buffer. */
+  consume(max?: number): TraceEvent[] {
+    return this.ring.consume(max);
+  }
+
+  instanceInfos(): TraceInstanceInfo[] {
+    return this.list.map((i) => ({ id: i.id, name: i.name, names: i.names }));
+  }
+
+  /** Counters a user should see: what was lost, and why. */
+  get stats(): { entries: number; written: number; lost: number; unwoundFrames: number; strayExits: number; recursionMissed: number } {
+    let unwound = 0;
+    let stray = 0;
+    let missed = 0;
+    for (const i of this.list) {
+      unwound += i.stack.unwound;
+      stray += i.stack.strayExits;
+      missed += i.ft.stats.recursionMissed;
+    }
+    return { entries: this.ring.entries, written: this.ring.written, lost: this.ring.lost, unwoundFrames: unwound, strayExits: stray, recursionMissed: missed };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private attachTracer(inst: TracedInstance): void {
+    this.current.attach(this, inst);
+  }
+
+  private reattach(): void {
+    for (const inst of this.list) {
+      this.current.detach(this, inst);
+      for (const o of inst.triggerOps) inst.ft.unregister(o);
+      inst.triggerOps = [];
+      this.attachTracer(inst);
+      this.attachTriggers(inst);
+    }
+  }
+
+  private attachTriggers(inst: TracedInstance): void {
+    for (const t of this.triggers) {
+      const ops = createOps(
+        (ip, parent) => {
+          if (t.count === 0) return;
+          if (t.count > 0) t.count--;
+          if (t.command === 'traceon') this.tracingOn = true;
+          else if (t.command === 'traceoff') this.tracingOn = false;
+          else this.stackTrace(inst, ip, parent);
+        },
+        { name: `trigger ${t.text}` },
+      );
+      try {
+        inst.ft.setFilter(ops, t.glob, true);
+      } catch (e) {
+        if (e instanceof FilterError) continue; // matches in another instance only
+        throw e;
+      }
+      inst.ft.register(ops);
+      inst.triggerOps.push(ops);
+    }
+  }
+
+  /** func:stacktrace: the shadow stack when a graph-style tracer keeps one, else the engine's own stack trace. */
+  private stackTrace(inst: TracedInstance, ip: number, parent: number): void {
+    if (!this.tracingOn) return;
+    const frames: number[] = [];
+    const st = inst.stack;
+    if (st.depth > 0) {
+      for (let d = st.depth - 1; d >= 0; d--) frames.push(st.ips[d]!);
+      if (frames[0] !== ip) frames.unshift(ip);
+    } else {
+      frames.push(...wasmFramesFromJsStack(inst.ft.metadata));
+      if (frames.length === 0) frames.push(ip, ...(parent !== HOST_IP ? [parent] : []));
+    }
+    const ts = this.now();
+    this.ring.write(EVENT_STACK, inst.id, ip, parent, frames.length, ts, 0);
+    for (const f of frames) this.ring.write(EVENT_STACK_FRAME, inst.id, f, 0, 0, ts, 0);
+  }
+
+  private hostCall(fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+    const stacks = () => this.list;
+    return function (this: unknown, ...args: unknown[]) {
+      const list = stacks();
+      for (let i = 0; i < list.length; i++) list[i]!.stack.hostEnter();
+      try {
+        return fn.apply(this, args);
+      } finally {
+        for (let i = 0; i < list.length; i++) list[i]!.stack.hostLeave();
+      }
+    };
+  }
+
+  private resolveGraphOptions(inst: TracedInstance): void {
+    inst.graphFunctions = this.graphFunctionText ? new Set(selectIn(inst, this.graphFunctionText)) : null;
+    inst.graphNotrace = new Set(this.graphNotraceText ? selectIn(inst, this.graphNotraceText) : []);
+  }
+
+  /** The expressions of `text` that match something in this instance. */
+  private matchingHere(inst: TracedInstance, text: string): string {
+    return text
+      .split(/[\s,]+/)
+      .filter((e) => e.length > 0 && selectIn(inst, e.replace(/^!/, '')).length > 0)
+      .join(' ');
+  }
+
+  private checkMatches(expr: string, label: string): void {
+    if (this.list.length === 0) return; // nothing to check against yet
+    if (!this.list.some((inst) => selectIn(inst, expr).length > 0)) throw new FilterError(`${label} matches no function`);
+  }
+}
+
+function selectIn(inst: TracedInstance, text: string): number[] {
+  try {
+    return [...inst.ft.selectFunctions(text)];
+  } catch (e) {
+    if (e instanceof FilterError) return [];
+    throw e;
+  }
+}
+
+function lookupTracer(name: string): Tracer {
+  const t = TRACERS.get(name);
+  if (!t) throw new Error(`unknown tracer '${name}' (available: ${[...TRACERS.keys()].join(', ')})`);
+  return t;
+}
+
+const TRIGGER = /^([^:]*):(traceon|traceoff|stacktrace)(?::(\d+))?$/;
+
+function parseTrigger(expr: string): Trigger | null {
+  const m = TRIGGER.exec(expr);
+  if (!m) return null;
+  return { text: expr, glob: m[1] || '*', command: m[2] as Trigger['command'], count: m[3] !== undefined ? Number(m[3]) : -1 };
+}
+
+/**
+ * The wasm frames of the current JS stack, innermost first, as input ips:
+ * V8 names them `wasm-function[N]` with N the index in the instrumented
+ * module, where the pass's imports come right after the input's.
+ */
+function wasmFramesFromJsStack(meta: FtraceMetadata): number[] {
+  const limit = (Error as { stackTraceLimit?: number }).stackTraceLimit;
+  (Error as { stackTraceLimit?: number }).stackTraceLimit = 200;
+  const stack = new Error().stack ?? '';
+  (Error as { stackTraceLimit?: number }).stackTraceLimit = limit;
+  const added = meta.exitHooks ? 2 : 1;
+  const frames: number[] = [];
+  for (const m of stack.matchAll(/wasm-function\[(\d+)\]/g)) {
+    const index = Number(m[1]);
+    frames.push(index < meta.importCount ? index : index - added);
+  }
+  return frames;
+}
