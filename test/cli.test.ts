@@ -105,8 +105,45 @@ describe('wasm-ftrace run', () => {
     const r = await cli('run', '--invoke', 'helper', fibPath);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('2\n');
-    const lines = r.stderr.trimEnd().split('\n').map((l) => l.replace(/^ *\d+\.\d{6}: /, ''));
+    expect(r.stderr).toMatch(/^# tracer: function\n/);
+    expect(r.stderr).toContain('# entries-in-buffer/entries-written: 6/6   #P:1');
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.length > 0 && !l.startsWith('#'))
+      .map((l) => l.replace(/^ *fib\.wasm-0 +\[000\] \.{5} +\d+\.\d{6}: /, ''));
     expect(lines).toEqual(['helper <-HOST', 'fib <-helper', 'fib <-fib', 'fib <-fib', 'fib <-fib', 'fib <-fib']);
+  });
+
+  it('runs function_graph and the profiler, with filters, in every output format', async () => {
+    const graph = await cli('run', '-t', 'function_graph', '--clock', 'counter', '--invoke', 'helper', fibPath);
+    expect(graph.code).toBe(0);
+    // the counter clock has no durations: the counter column stands where the time would
+    expect(graph.stderr.split('\n').filter((l) => / \| {3}0\) /.test(l))).toEqual([
+      '           1 |   0) helper() {',
+      '           2 |   0)   fib() {',
+      '           3 |   0)     fib() {',
+      '           4 |   0)       fib();',
+      '           6 |   0)       fib();',
+      '           8 |   0)     }',
+      '           9 |   0)     fib();',
+      '          11 |   0)   }',
+      '          12 |   0) }',
+    ]);
+    const folded = await cli('run', '-t', 'function_graph', '-f', 'folded', '-F', 'fib', '--invoke', 'helper', fibPath);
+    expect(folded.stderr).toBe('fib 1\nfib;fib 2\nfib;fib;fib 2\n');
+    const chrome = await cli('run', '-t', 'function_graph', '-f', 'chrome', '--invoke', 'fib', fibPath, '2');
+    const events = (JSON.parse(chrome.stderr) as { traceEvents: { ph: string; name: string }[] }).traceEvents.filter((e) => e.ph !== 'M');
+    expect(events.map((e) => `${e.ph} ${e.name}`)).toEqual(['B fib', 'B fib', 'E fib', 'B fib', 'E fib', 'E fib']);
+    const profile = await cli('run', '-t', 'profiler', '--invoke', 'helper', fibPath);
+    expect(profile.stderr).toMatch(/^ {2}Function +Hit +Time +Avg +s\^2 +Self\n/);
+    expect(profile.stderr).toMatch(/^ {2}fib +5 /m);
+  });
+
+  it('rejects unknown tracers, clocks and formats as usage errors', async () => {
+    expect(await cli('run', '-t', 'nosuch', fibPath)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown tracer 'nosuch'/) });
+    expect(await cli('run', '--clock', 'tsc', fibPath)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown clock 'tsc'/) });
+    expect(await cli('run', '-f', 'profile', fibPath)).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs the profiler tracer/) });
+    expect(await cli('run', '-F', 'nosuch', '--invoke', 'fib', fibPath, '1')).toMatchObject({ code: 1, stderr: "wasm-ftrace: error: 'nosuch' matches no function\n" });
   });
 
   it('reports a module that is not a WASI command', async () => {

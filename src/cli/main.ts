@@ -13,6 +13,8 @@ import { registerInstrument } from './instrument.js';
 import { registerRun } from './run.js';
 import { InstrumentError } from '../instrument/pass.js';
 import { ProgramError } from '../runtime/wasi.js';
+import { FilterError } from '../ftrace/hash.js';
+import { FtraceError } from '../ftrace/ops.js';
 
 export const VERSION = '0.1.0';
 
@@ -76,7 +78,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return e.exitCode;
     }
-    if (e instanceof InstrumentError || e instanceof ProgramError) {
+    if (e instanceof InstrumentError || e instanceof ProgramError || e instanceof FilterError || e instanceof FtraceError) {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return 1;
     }

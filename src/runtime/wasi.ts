@@ -4,7 +4,9 @@
  * of this file's way.
  */
 import { WASI } from 'node:wasi';
-import { readModuleMetadata, type FtraceMetadata } from '../ftrace/metadata.js';
+import { Ftrace } from '../ftrace/ftrace.js';
+import type { FtraceMetadata } from '../ftrace/metadata.js';
+import type { TraceArray } from '../tracers/trace-array.js';
 
 export interface RunOptions {
   /** argv[1..] of the program (argv[0] is `programName`) */
@@ -13,8 +15,10 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** guest path -> host path */
   preopens?: Record<string, string>;
-  /** the `ftrace` import object (mcount and friends) */
-  ftrace: WebAssembly.ModuleImports;
+  /** the trace array that traces the module (its tracer, clock and buffer) */
+  trace: TraceArray;
+  /** runs once the module is added to the trace array, before instantiation (set filters here) */
+  beforeInstantiate?: () => void;
   /** call this export with these arguments instead of running a WASI `_start` */
   invoke?: { name: string; args: string[] };
 }
@@ -23,7 +27,7 @@ export interface RunResult {
   exitCode: number;
   /** what `invoke` returned, when it was used */
   returned?: unknown;
-  metadata: FtraceMetadata | null;
+  metadata: FtraceMetadata;
 }
 
 /** A failure of the traced program itself (a trap, a missing import), as opposed to ours. */
@@ -33,7 +37,8 @@ export class ProgramError extends Error {
 
 export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<RunResult> {
   const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
-  const metadata = readModuleMetadata(module);
+  const ft = Ftrace.forModule(module);
+  const metadata = ft.metadata;
   const isWasi = WebAssembly.Module.imports(module).some((i) => i.module.startsWith('wasi_'));
   const wasi = isWasi
     ? new WASI({
@@ -44,8 +49,10 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
         returnOnExit: true,
       })
     : undefined;
-  const imports: WebAssembly.Imports = { ftrace: opts.ftrace };
-  if (wasi) Object.assign(imports, wasi.getImportObject());
+  // Registered before instantiation, so that the start function is traced too.
+  const traced = opts.trace.addInstance(ft, opts.programName);
+  opts.beforeInstantiate?.();
+  const imports = opts.trace.importsFor(traced, wasi ? (wasi.getImportObject() as WebAssembly.Imports) : {});
   const missing = WebAssembly.Module.imports(module).filter((i) => !(imports[i.module] && i.name in imports[i.module]!));
   if (missing.length > 0) {
     const list = missing.slice(0, 4).map((i) => `${i.module}.${i.name}`).join(', ');
@@ -57,6 +64,7 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
   } catch (e) {
     throw new ProgramError(`instantiation failed: ${(e as Error).message}`);
   }
+  opts.trace.attach(traced, instance);
   try {
     if (opts.invoke) {
       const fn = instance.exports[opts.invoke.name];
