@@ -139,6 +139,14 @@ const typeFromHeapType = raw['_BinaryenTypeFromHeapType']!;
  *   0xFFFFFFFF                            nobody (the initial and reset value)
  */
 const SLOT_TAG = 0x80000000;
+/** SideEffects bits (const enums in the typings) that must stay before a call's token... */
+const EFFECTS_AFTER_TOKEN = 2 /* Calls */ | 8192 /* DanglingPop */;
+/**
+ * ...and before the exit hook that precedes a tail call: what the hook's
+ * callbacks could change or observe, and branches (a `return` in the operand,
+ * now a branch to the exit epilogue, would run the exit hook a second time).
+ */
+const EFFECTS_AFTER_EXIT_HOOK = EFFECTS_AFTER_TOKEN | 1 /* Branches */ | 16 | 32 | 64 | 128 | 256 | 512 /* globals, memory, tables */ | 4096 /* Throws */;
 /** the block every return of a function with exit hooks branches to */
 const EXIT_LABEL = 'wasm-ftrace$exit';
 const REF_TAG = 0xfffffffe;
@@ -360,6 +368,7 @@ function instrumentModule(
     });
   }
 
+  const gcOutput = usesGC(input, sections);
   let callSites = 0;
   let instrumented = 0;
   const opaque = new Map<string, Set<string>>();
@@ -367,7 +376,7 @@ function instrumentModule(
   for (let i = importCount; i < functionCount; i++) {
     const fnRef = fnRefs[i]!;
     const exit = exitHooks && traced[i] ? { label: EXIT_LABEL, hook: () => exitHook(i) } : null;
-    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables, exit);
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables, exit, gcOutput);
     const body = functionGetBody(fnRef);
     const newBody = rewriter.visit(body);
     if (newBody !== body) functionSetBody(fnRef, newBody);
@@ -444,7 +453,7 @@ function instrumentModule(
     );
   }
 
-  if (!usesGC(input, sections)) mod.setFeatures(READ_FEATURES & ~binaryen.Features.GC);
+  if (!gcOutput) mod.setFeatures(READ_FEATURES & ~binaryen.Features.GC);
   binaryen.setDebugInfo(true);
   let binary: Uint8Array;
   try {
@@ -499,7 +508,9 @@ class FunctionRewriter {
     /** interned table name pointer -> table index */
     private readonly tables: Map<number, number>,
     /** exit hooks: returns become branches to `label`; tail calls run `hook()` first */
-    private readonly exit: { label: string; hook: () => Ref } | null = null,
+    private readonly exit: { label: string; hook: () => Ref } | null,
+    /** the output keeps the GC feature (non-nullable references can be written) */
+    private readonly gcOutput: boolean,
   ) {}
 
   visit(e: Ref): Ref {
@@ -611,8 +622,18 @@ class FunctionRewriter {
       setLast(mod.block(null, [...pre(() => mod.copyExpression(last)), last], type));
       return e;
     }
-    const { index, get } = this.temp(type);
-    setLast(mod.block(null, [mod.local.set(index, last), ...pre(get), get()], type));
+    if (id !== ID.CallIndirect) {
+      // The token only has to come after every call `last` makes; an exit
+      // hook, after anything `last` reads that the hook's callbacks could
+      // change. When `last` does neither, no scratch local is needed.
+      const mask = exitHook ? EFFECTS_AFTER_EXIT_HOOK : EFFECTS_AFTER_TOKEN;
+      if ((sideEffects(last, mod.ptr) & mask) === 0) {
+        setLast(mod.block(null, [...pre(() => 0), last], type));
+        return e;
+      }
+    }
+    const temp = this.temp(type);
+    setLast(mod.block(null, [mod.local.set(temp.index, last), ...pre(temp.get), temp.get()], temp.type));
     return e;
   }
 
@@ -625,7 +646,7 @@ class FunctionRewriter {
    * `local.set t <x>; global.set token; local.get t` with nothing between the
    * set and the get that could reuse t.
    */
-  private temp(type: number): { index: number; get: () => Ref } {
+  private temp(type: number): { index: number; get: () => Ref; type: number } {
     const nullable = NUMERIC_TYPES.has(type) || typeIsNullable(type) ? type : typeFromHeapType(typeGetHeapType(type), 1);
     let index = this.temps.get(nullable);
     if (index === undefined) {
@@ -633,9 +654,14 @@ class FunctionRewriter {
       this.temps.set(nullable, index);
     }
     const i = index;
-    const get =
-      nullable === type ? () => this.mod.local.get(i, type) : () => this.mod.ref.as_non_null(this.mod.local.get(i, nullable));
-    return { index: i, get };
+    if (nullable === type || !this.gcOutput) {
+      // Without GC in the output every reference type is written nullable:
+      // a non-nullable type here is only binaryen's own refinement (a
+      // ref.func it reads as (ref $t)), and ref.as_non_null would be an
+      // opcode the engines the module targets may not have.
+      return { index: i, get: () => this.mod.local.get(i, nullable), type: nullable };
+    }
+    return { index: i, get: () => this.mod.ref.as_non_null(this.mod.local.get(i, nullable)), type };
   }
 
   /**
