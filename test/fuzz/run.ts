@@ -1,0 +1,112 @@
+/**
+ * The fuzz loop shared by test/fuzz.test.ts (vitest) and run-long.mjs (plain
+ * Node): seeds -> modules -> verdicts, a summary, and the corpus of modules
+ * that once disagreed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { instrument } from '../../src/index.js';
+import { CORPUS_DIR, ModuleGenerator } from './generate.js';
+import { checkModule, type InstrumentVariant, type Verdict } from './harness.js';
+
+export { CORPUS_DIR };
+
+export interface SeedResult {
+  seed: number;
+  verdict: Verdict;
+  /** generation failures are reported as a skip with this flag */
+  generationFailed?: boolean;
+  bytes?: Uint8Array;
+}
+
+/** What every module is checked with: the plain pass (guards on, then off), and with exit hooks. */
+export const VARIANTS: InstrumentVariant[] = [{}, { exitHooks: true }];
+
+/** Checks one module with the project's instrument pass. */
+export function check(bytes: Uint8Array): Verdict {
+  return checkModule(bytes, (b, v) => instrument(b, v), VARIANTS);
+}
+
+/** Generates and checks each seed in turn. */
+export async function* fuzzSeeds(seeds: Iterable<number>, generator = new ModuleGenerator()): AsyncGenerator<SeedResult> {
+  for (const seed of seeds) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await generator.generate(seed);
+    } catch (e) {
+      yield { seed, verdict: { status: 'skip', reason: `generation failed: ${(e as Error).message}` }, generationFailed: true };
+      continue;
+    }
+    yield { seed, verdict: check(bytes), bytes };
+  }
+}
+
+/** Saves a module that disagreed as test/fuzz-corpus/seed-N.wasm; returns its path. */
+export function saveToCorpus(seed: number, bytes: Uint8Array): string {
+  fs.mkdirSync(CORPUS_DIR, { recursive: true });
+  const file = path.join(CORPUS_DIR, `seed-${seed}.wasm`);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+export function corpusFiles(): string[] {
+  if (!fs.existsSync(CORPUS_DIR)) return [];
+  return fs
+    .readdirSync(CORPUS_DIR)
+    .filter((f) => f.endsWith('.wasm'))
+    .sort()
+    .map((f) => path.join(CORPUS_DIR, f));
+}
+
+/** Counts over a run. */
+export class Summary {
+  seeds = 0;
+  agreed = 0;
+  instantiated = 0;
+  calls = 0;
+  uncallable = 0;
+  mcount = 0;
+  mcountExit = 0;
+  modulesWithMcount = 0;
+  hostLimits = 0;
+  skipped = new Map<string, number>();
+  disagreements: { seed: number; reason: string; file?: string }[] = [];
+
+  add(r: SeedResult, file?: string): void {
+    this.seeds++;
+    const v = r.verdict;
+    if (v.status === 'skip') {
+      const key = v.reason.replace(/@\+\d+/g, '').replace(/#\d+/g, '#N').replace(/function #N(:"[^"]*")?/g, 'function #N').slice(0, 160);
+      this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
+    } else if (v.status === 'disagree') {
+      this.disagreements.push({ seed: r.seed, reason: v.reason, ...(file ? { file } : {}) });
+    } else {
+      this.agreed++;
+      if (v.instantiated) this.instantiated++;
+      this.calls += v.calls;
+      this.uncallable += v.uncallable;
+      this.mcount += v.mcount;
+      this.mcountExit += v.mcountExit;
+      if (v.mcount > 0) this.modulesWithMcount++;
+      if (v.hostLimit) this.hostLimits++;
+    }
+  }
+
+  get skippedTotal(): number {
+    let n = 0;
+    for (const c of this.skipped.values()) n += c;
+    return n;
+  }
+
+  format(): string {
+    const lines = [
+      `seeds: ${this.seeds}, agreed: ${this.agreed}, skipped: ${this.skippedTotal}, disagreed: ${this.disagreements.length}`,
+      `instantiated: ${this.instantiated}, exports called: ${this.calls} (not callable from JS: ${this.uncallable}), ` +
+        `mcount calls: ${this.mcount} (in ${this.modulesWithMcount} modules), mcount_exit calls: ${this.mcountExit}, ` +
+        `stopped at a host limit: ${this.hostLimits}`,
+    ];
+    for (const [reason, n] of [...this.skipped].sort((a, b) => b[1] - a[1])) lines.push(`  skipped ${n}x: ${reason}`);
+    for (const d of this.disagreements) lines.push(`  DISAGREE seed ${d.seed}: ${d.reason}${d.file ? ` (saved to ${d.file})` : ''}`);
+    return lines.join('\n');
+  }
+}
