@@ -40,6 +40,8 @@ export interface TracedInstance {
   graphFunctions: ReadonlySet<number> | null;
   graphNotrace: ReadonlySet<number>;
   instance?: WebAssembly.Instance;
+  /** what identifies the module a trace came from: SHA-256 (hex) of its original bytes, when the recorder knows it */
+  moduleHash?: string;
 }
 
 export interface Trigger {
@@ -69,6 +71,7 @@ export class TraceArray {
   private graphNotraceText = '';
   private triggers: Trigger[] = [];
   private sequence = 0;
+  private readonly instanceListeners: ((inst: TracedInstance) => void)[] = [];
 
   constructor(options: TraceArrayOptions = {}) {
     this.clock = options.clock ?? 'perf';
@@ -99,7 +102,7 @@ export class TraceArray {
    * function is traced too; then pass importsFor() to the instantiation and
    * attach(instance).
    */
-  addInstance(ft: Ftrace, name?: string): TracedInstance {
+  addInstance(ft: Ftrace, name?: string, extra: { moduleHash?: string } = {}): TracedInstance {
     if (this.current.needsExitHooks && !ft.metadata.exitHooks) {
       throw new Error(`the ${this.current.name} tracer needs a module instrumented with exit hooks (instrument(bytes, { exitHooks: true }))`);
     }
@@ -113,12 +116,19 @@ export class TraceArray {
       stack: new ShadowStack(),
       graphFunctions: null,
       graphNotrace: new Set(),
+      ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
     };
     this.resolveGraphOptions(inst);
     this.list.push(inst);
+    for (const l of this.instanceListeners) l(inst);
     this.attachTracer(inst);
     this.attachTriggers(inst);
     return inst;
+  }
+
+  /** Calls `listener` for every instance added from now on (a recorder writes each module's names to its file). */
+  onInstanceAdded(listener: (inst: TracedInstance) => void): void {
+    this.instanceListeners.push(listener);
   }
 
   /**
@@ -166,8 +176,9 @@ export class TraceArray {
     module: WebAssembly.Module,
     imports: WebAssembly.Imports = {},
     name?: string,
+    extra: { moduleHash?: string } = {},
   ): Promise<{ instance: WebAssembly.Instance; traced: TracedInstance }> {
-    const traced = this.addInstance(Ftrace.forModule(module), name);
+    const traced = this.addInstance(Ftrace.forModule(module), name, extra);
     const instance = await WebAssembly.instantiate(module, this.importsFor(traced, imports));
     this.attach(traced, instance);
     return { instance, traced };
