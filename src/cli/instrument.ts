@@ -11,6 +11,7 @@ interface InstrumentFlags {
   only?: string[];
   notrace?: string[];
   stats?: boolean;
+  exitHooks?: boolean;
 }
 
 export function defaultOutputPath(input: string): string {
@@ -26,6 +27,7 @@ export function registerInstrument(program: Command, ctx: CommandContext): void 
     .option('-o, --output <out.wasm>', 'where to write the instrumented module (default: <in>.ftrace.wasm)')
     .option('--only <glob>', 'instrument only functions matching the glob (repeatable)', collectGlobs)
     .option('--notrace <glob>', 'leave functions matching the glob uninstrumented (repeatable)', collectGlobs)
+    .option('--exit-hooks', 'also call ftrace.mcount_exit(ip) on every way out of a function (for function_graph and the profiler)')
     .option('--stats', 'print how many functions were instrumented and skipped')
     .addHelpText(
       'after',
@@ -45,7 +47,7 @@ Examples:
     .action(async (input: string, flags: InstrumentFlags) => {
       const bytes = await readInputFile(input);
       const started = performance.now();
-      const result = instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [] });
+      const result = instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true });
       const elapsed = performance.now() - started;
       const output = flags.output ?? defaultOutputPath(input);
       await writeFileAtomic(output, result.binary);
