@@ -1,5 +1,12 @@
-/** Option parsers shared by commands. */
-import { InvalidArgumentError } from 'commander';
+/**
+ * One table of the options commands share, as uftrace keeps it: each
+ * option says which commands accept it, so `record` and the readers spell
+ * and parse `-F` the same way.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { TRACERS } from '../tracers/registry.js';
+
+export type CommandName = 'run' | 'record' | 'report' | 'replay' | 'dump' | 'list' | 'info';
 
 /** For repeatable options: `--notrace a --notrace b` -> ['a', 'b']. Also splits commas, as set_ftrace_filter accepts lists. */
 export function collectGlobs(value: string, previous: string[] = []): string[] {
@@ -9,4 +16,97 @@ export function collectGlobs(value: string, previous: string[] = []): string[] {
     .filter((s) => s.length > 0);
   if (parts.length === 0) throw new InvalidArgumentError('an empty pattern matches nothing');
   return [...previous, ...parts];
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`takes a positive whole number, not '${value}'`);
+  return n;
+}
+
+/** A duration: `100` (microseconds), `100us`, `2ms`, `1.5s`, `300ns`. Returns microseconds. */
+export function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|ms|s)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`'${value}' is not a duration (e.g. 100us, 2ms, 1.5s)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'us';
+  return unit === 'ns' ? n / 1000 : unit === 'ms' ? n * 1000 : unit === 's' ? n * 1e6 : n;
+}
+
+function choice(name: string, allowed: readonly string[]): (v: string) => string {
+  return (v) => {
+    if (!allowed.includes(v)) throw new InvalidArgumentError(`unknown ${name} '${v}' (${allowed.join(', ')})`);
+    return v;
+  };
+}
+
+interface SharedOption {
+  flags: string;
+  description: string;
+  commands: readonly CommandName[];
+  /** commander's argParser: the value, and the previous one for repeatable options */
+  parse?: ((value: string) => unknown) | ((value: string, previous: string[]) => unknown);
+  defaultValue?: unknown;
+}
+
+const RECORDING: readonly CommandName[] = ['run', 'record'];
+const READING: readonly CommandName[] = ['report', 'replay', 'dump'];
+const BOTH: readonly CommandName[] = [...RECORDING, ...READING];
+
+export const OPTION_TABLE: readonly SharedOption[] = [
+  {
+    flags: '-t, --tracer <name>',
+    description: `the tracer: ${[...TRACERS.keys()].join(', ')}`,
+    commands: RECORDING,
+    parse: choice('tracer', [...TRACERS.keys()]),
+    defaultValue: 'function',
+  },
+  { flags: '--clock <clock>', description: "'perf' (microseconds) or 'counter' (order only, cheapest)", commands: RECORDING, parse: choice('clock', ['perf', 'counter']), defaultValue: 'perf' },
+  {
+    flags: '-F, --filter <glob>',
+    description: 'only these functions (ftrace globs; repeatable); when recording also func:traceon, func:traceoff[:n], func:stacktrace[:n]',
+    commands: BOTH,
+    parse: collectGlobs,
+  },
+  { flags: '-N, --notrace <glob>', description: 'not these functions (repeatable)', commands: BOTH, parse: collectGlobs },
+  { flags: '-D, --depth <n>', description: 'function_graph: max_graph_depth', commands: BOTH, parse: positiveInt },
+  {
+    flags: '-G, --graph-function <glob>',
+    description: 'function_graph: only these functions and what they call (repeatable)',
+    commands: BOTH,
+    parse: collectGlobs,
+  },
+  { flags: '--buffer-size <KiB>', description: 'ring buffer size in KiB (run keeps the newest events when it is full; record streams them to disk)', commands: RECORDING, parse: positiveInt },
+  {
+    flags: '--trigger <cmd>',
+    description: "a trigger such as 'parse:traceoff', 'main:traceon', 'f:stacktrace:3' (repeatable)",
+    commands: RECORDING,
+    parse: collectGlobs,
+  },
+  { flags: '--time-filter <duration>', description: 'drop calls shorter than this (e.g. 10us, 1ms)', commands: BOTH, parse: duration },
+];
+
+/** Adds to `cmd` every shared option that `name` accepts. */
+export function addSharedOptions(cmd: Command, name: CommandName): Command {
+  for (const o of OPTION_TABLE) {
+    if (!o.commands.includes(name)) continue;
+    const opt = new Option(o.flags, o.description);
+    if (o.parse) opt.argParser(o.parse as (value: string, previous: unknown) => unknown);
+    if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** The shared options as parsed, for any command. */
+export interface SharedFlags {
+  tracer: string;
+  clock: 'perf' | 'counter';
+  filter?: string[];
+  notrace?: string[];
+  depth?: number;
+  graphFunction?: string[];
+  bufferSize?: number;
+  trigger?: string[];
+  timeFilter?: number;
 }

@@ -13,21 +13,15 @@ import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import { profileRows } from '../tracers/profiler.js';
 import type { TraceClock } from '../ring/event.js';
+import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
-import { collectGlobs } from './options.js';
+import { addSharedOptions, type SharedFlags } from './options.js';
 
-interface RunFlags {
+interface RunFlags extends SharedFlags {
   invoke?: string;
-  tracer: string;
-  clock: string;
   format?: string;
-  filter?: string[];
-  notrace?: string[];
-  graphFunction?: string[];
-  depth?: string;
-  bufferSize?: string;
   output?: string;
   dir: string[];
 }
@@ -36,20 +30,14 @@ const FORMATS = ['text', 'chrome', 'folded', 'profile'] as const;
 type Format = (typeof FORMATS)[number];
 
 export function registerRun(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('run')
     .description('instrument a module in memory, run it with a tracer, and print the trace')
     .argument('<prog.wasm>', 'a WASI command, or any module with --invoke')
     .argument('[args...]', "the program's arguments (or the export's, with --invoke)")
     .option('--invoke <export>', 'call this export with the arguments instead of running _start')
-    .option('-t, --tracer <name>', `the tracer: ${[...TRACERS.keys()].join(', ')}`, 'function')
-    .option('--clock <clock>', "'perf' (microseconds) or 'counter' (order only, cheapest)", 'perf')
-    .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (default: profile for the profiler, else text)`)
-    .option('-F, --filter <glob>', 'trace only matching functions; also func:traceon, func:traceoff[:n], func:stacktrace[:n] (repeatable)', collectGlobs)
-    .option('-N, --notrace <glob>', 'do not trace matching functions (repeatable)', collectGlobs)
-    .option('-G, --graph-function <glob>', 'function_graph: record only these functions and their callees (repeatable)', collectGlobs)
-    .option('-D, --depth <n>', 'function_graph: max_graph_depth')
-    .option('--buffer-size <KiB>', 'ring buffer size (the oldest events are overwritten when it is full)')
+    .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (default: profile for the profiler, else text)`);
+  addSharedOptions(cmd, 'run')
     .option('-o, --output <file>', 'write the trace to a file instead of stderr')
     .option('--dir <path>', 'give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[]) => [...p, v], [])
     .passThroughOptions()
@@ -70,28 +58,26 @@ Examples:
     )
     .action(async (file: string, args: string[], flags: RunFlags) => {
       const tracerName = flags.tracer;
-      const tracer = TRACERS.get(tracerName);
-      if (!tracer) throw new UsageError(`unknown tracer '${tracerName}' (${[...TRACERS.keys()].join(', ')})`);
-      if (flags.clock !== 'perf' && flags.clock !== 'counter') throw new UsageError(`unknown clock '${flags.clock}' (perf, counter)`);
+      const tracer = TRACERS.get(tracerName)!;
       const format = (flags.format ?? (tracerName === 'profiler' ? 'profile' : 'text')) as Format;
       if (!FORMATS.includes(format)) throw new UsageError(`unknown format '${flags.format}' (${FORMATS.join(', ')})`);
       if (format === 'profile' && tracerName !== 'profiler') throw new UsageError('--format profile needs the profiler tracer (-t profiler)');
-      const depth = flags.depth === undefined ? 0 : positiveInt(flags.depth, '--depth');
-      const bufferKb = flags.bufferSize === undefined ? undefined : positiveInt(flags.bufferSize, '--buffer-size');
+      const bufferKb = flags.bufferSize;
 
       const bytes = await readInputFile(file);
       const { binary, warnings } = instrument(bytes, { exitHooks: tracer.needsExitHooks });
       for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
 
       const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(bufferKb ? { bufferKb } : {}) });
-      tr.maxGraphDepth = depth;
+      tr.maxGraphDepth = flags.depth ?? 0;
       const dirs = flags.dir.length > 0 ? flags.dir : ['.'];
       const preopens: Record<string, string> = {};
       for (const d of dirs) preopens[d] = path.resolve(d);
       // Filters are checked against the module once it is added: run them
       // through a hook that the runner calls right after addInstance.
       const configure = () => {
-        if (flags.filter) tr.setFilter(flags.filter.join(' '));
+        const filter = [...(flags.filter ?? []), ...(flags.trigger ?? [])];
+        if (filter.length > 0) tr.setFilter(filter.join(' '));
         if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
         if (flags.graphFunction) tr.setGraphFunction(flags.graphFunction.join(' '));
       };
@@ -106,7 +92,7 @@ Examples:
       });
       if (result.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
 
-      const text = render(tr, format);
+      const text = render(tr, format, flags.timeFilter);
       if (flags.output) await writeFileAtomic(flags.output, text);
       else ctx.io.stderr(text);
       const s = tr.stats;
@@ -115,18 +101,12 @@ Examples:
     });
 }
 
-function render(tr: TraceArray, format: Format): string {
+function render(tr: TraceArray, format: Format, timeFilter: number | undefined): string {
   if (format === 'profile') return formatProfileRows(profileRows(tr), { times: tr.clock === 'perf' });
-  const data = tr.read();
+  const data = timeFilter === undefined ? tr.read() : filterTrace(tr.read(), { timeFilter });
   if (format === 'chrome') return formatChromeTrace(data);
   if (format === 'folded') return formatFolded(data);
   return formatFtraceText(data);
-}
-
-function positiveInt(v: string, option: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${option} takes a positive whole number, not '${v}'`);
-  return n;
 }
 
 function formatValue(v: unknown): string {
