@@ -49,6 +49,12 @@ export function filterTrace(trace: TraceData, f: ReadFilter): TraceData {
     return (only.length === 0 || matchesAny(only, n)) && !matchesAny(not, n);
   };
 
+  if (!trace.events.some((e) => e.type === EVENT_EXIT)) {
+    // Entries only (the function tracer): no calls to measure or nest, just names.
+    const out = trace.events.filter((e) => e.type !== EVENT_ENTRY || (nameOk(e) && (graph.length === 0 || matchesAny(graph, nameOf(e)))));
+    return { ...trace, events: out, entries: out.length };
+  }
+
   // Pass 1: pair every exit with its entry (innermost frame of the same
   // function, as the tracer's shadow stack did), to know durations up front.
   const events = trace.events;
