@@ -348,27 +348,35 @@ export class Ftrace {
    * (even from one of these callbacks) is not complete until we leave it.
    */
   private readonly listFunc = (ip: number, parentIp: number): void => {
-    this.rcu.readLock();
+    const rcu = this.rcu;
+    rcu.readLock();
+    // One try for the walk: if a callback throws, `running` says whose busy
+    // flag to clear, and the read-side section still ends.
+    let running: FtraceOps | null = null;
     try {
       const list = this.opsList;
       for (let i = 0; i < list.length; i++) {
         const op = list[i]!;
         // Unregistered since this walk loaded the list: never call it again.
         if (!(op.flags & FTRACE_OPS_FL_ENABLED)) continue;
-        if (!Ftrace.opsTest(op, ip)) continue;
+        // ftrace_ops_test(), inlined: this runs for every ops on every entry.
+        const filter = op.filterHash;
+        if (filter.size !== 0 && !filter.has(ip)) continue;
+        const notrace = op.notraceHash;
+        if (notrace.size !== 0 && notrace.has(ip)) continue;
         if (op.busy !== 0) {
           op.recursionMissed++;
           continue;
         }
         op.busy = 1;
-        try {
-          op.func(ip, parentIp, op);
-        } finally {
-          op.busy = 0;
-        }
+        running = op;
+        op.func(ip, parentIp, op);
+        op.busy = 0;
+        running = null;
       }
     } finally {
-      this.rcu.readUnlock();
+      if (running !== null) running.busy = 0;
+      rcu.readUnlock();
     }
   };
 
