@@ -112,7 +112,8 @@ EXPORT("run") uint32_t run(int n) {
   return sum;
 }
 
-int main(void) {
-  printf("run(1) = %u\n", run(1));
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 1;
+  printf("run(%d) = %u\n", n, run(n));
   return 0;
 }
