@@ -164,3 +164,12 @@ describe('bin/wasm-ftrace.js', () => {
     expect(bad.stderr).toBe(`wasm-ftrace: error: cannot read '${path.join(dir, 'nope.wasm')}': no such file or directory\n`);
   });
 });
+
+describe('wasm-ftrace list', () => {
+  it('lists traceable functions with line numbers and ips, filtered by globs', async () => {
+    const all = await cli('list', fibPath);
+    expect(all).toEqual({ code: 0, stdout: '    1      0  fib\n    2      1  helper\n', stderr: '' });
+    expect((await cli('list', fibPath, 'h*')).stdout).toBe('    2      1  helper\n');
+    expect(await cli('list', fibPath, 'zz*')).toMatchObject({ code: 1, stderr: "wasm-ftrace: error: 'zz*' matches no function\n" });
+  });
+});

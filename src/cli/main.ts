@@ -11,6 +11,7 @@ import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 import { registerInstrument } from './instrument.js';
 import { registerRun } from './run.js';
+import { registerList } from './list.js';
 import { InstrumentError } from '../instrument/pass.js';
 import { ProgramError } from '../runtime/wasi.js';
 import { FilterError } from '../ftrace/hash.js';
@@ -49,6 +50,7 @@ Run 'wasm-ftrace <command> --help' for a command's options.`,
     );
   registerInstrument(program, ctx);
   registerRun(program, ctx);
+  registerList(program, ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout(s),
