@@ -1,0 +1,243 @@
+/**
+ * `node --import <this file's URL> script.js`: traces every wasm module a
+ * Node program loads (what `wasm-ftrace record -- node script.js` runs).
+ *
+ * The configuration comes as JSON in WASM_FTRACE_CONFIG (see PreloadConfig);
+ * the variable is removed from process.env before the program starts, so
+ * the program and its children do not see it (worker threads and forked
+ * processes are not traced). Node runs this module, top-level awaits
+ * included, before the program's entry point: the interceptor is in place
+ * before the program's first WebAssembly call.
+ *
+ * The trace is written when the process exits: on a normal exit, on
+ * process.exit(), on an uncaught exception or unhandled rejection (all of
+ * which emit 'exit'), and on SIGINT/SIGTERM/SIGHUP when the program has no
+ * handler of its own (the signal is then raised again, so the exit status is
+ * the signal's). The program's exit code, stdout and stderr are its own; our
+ * messages go to stderr, each line starting with `wasm-ftrace:`.
+ */
+import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { formatChromeTrace } from '../output/chrome-trace.js';
+import type { TraceClock } from '../ring/event.js';
+import { TraceArray } from '../tracers/trace-array.js';
+import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
+
+export const CONFIG_ENV = 'WASM_FTRACE_CONFIG';
+
+export interface PreloadConfig {
+  /** the trace data file to write */
+  output: string;
+  /** 'function' (default), 'function_graph', 'profiler', 'nop' */
+  tracer?: string;
+  clock?: TraceClock;
+  bufferKb?: number;
+  overwrite?: boolean;
+  /** set_ftrace_filter / set_ftrace_notrace text (globs and triggers) */
+  filter?: string;
+  notrace?: string;
+  /** function_graph: set_graph_function, set_graph_notrace, max_graph_depth */
+  graphFunction?: string;
+  graphNotrace?: string;
+  maxGraphDepth?: number;
+  /** what the pass instruments: `only` / `notrace` globs; exit hooks (default: what the tracer needs) */
+  instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
+  /** the command line to record in the file (default: process.argv) */
+  command?: string[];
+  /** no summary line at exit (errors are still reported) */
+  quiet?: boolean;
+}
+
+/** The trace data file writer's API (src/datafile/node-writer.ts). */
+export interface RecordingOptions {
+  path: string;
+  command?: string[];
+  options?: Record<string, unknown>;
+}
+export interface Recording {
+  close(): void;
+  readonly path: string;
+  readonly bytesWritten: number;
+}
+
+/** Where the writer lives, relative to this file (a variable, so a missing file is a run-time matter). */
+const WRITER_MODULE = '../datafile/node-writer.js';
+
+export function say(message: string): void {
+  for (const line of message.split('\n')) {
+    try {
+      writeSync(2, `wasm-ftrace: ${line}\n`);
+    } catch {
+      // stderr closed: nothing to tell
+    }
+  }
+}
+
+export function parseConfig(text: string): PreloadConfig {
+  let c: unknown;
+  try {
+    c = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${CONFIG_ENV} is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error(`${CONFIG_ENV} must be a JSON object`);
+  const cfg = c as Record<string, unknown>;
+  if (typeof cfg['output'] !== 'string' || cfg['output'] === '') throw new Error(`${CONFIG_ENV}: 'output' (the trace file to write) is missing`);
+  const check = (key: string, type: string): void => {
+    if (cfg[key] !== undefined && typeof cfg[key] !== type) throw new Error(`${CONFIG_ENV}: '${key}' must be a ${type}`);
+  };
+  for (const k of ['tracer', 'clock', 'filter', 'notrace', 'graphFunction', 'graphNotrace']) check(k, 'string');
+  for (const k of ['bufferKb', 'maxGraphDepth']) check(k, 'number');
+  for (const k of ['overwrite', 'quiet']) check(k, 'boolean');
+  const strings = (v: unknown, key: string): void => {
+    if (v !== undefined && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) throw new Error(`${CONFIG_ENV}: '${key}' must be an array of strings`);
+  };
+  strings(cfg['command'], 'command');
+  const ins = cfg['instrument'];
+  if (ins !== undefined) {
+    if (typeof ins !== 'object' || ins === null) throw new Error(`${CONFIG_ENV}: 'instrument' must be an object`);
+    const i = ins as Record<string, unknown>;
+    strings(i['only'], 'instrument.only');
+    strings(i['notrace'], 'instrument.notrace');
+    if (i['exitHooks'] !== undefined && typeof i['exitHooks'] !== 'boolean') throw new Error(`${CONFIG_ENV}: 'instrument.exitHooks' must be a boolean`);
+  }
+  return cfg as unknown as PreloadConfig;
+}
+
+export interface PreloadSession {
+  tr: TraceArray;
+  interceptor: Interceptor;
+  recording: Recording;
+  /** closes the recording once (idempotent, synchronous) */
+  finish(): void;
+}
+
+/** Sets up tracing for this process: the trace array, the recording, the interceptor. */
+export async function startPreload(config: PreloadConfig): Promise<PreloadSession> {
+  const tr = new TraceArray({
+    ...(config.tracer !== undefined ? { tracer: config.tracer } : {}),
+    ...(config.clock !== undefined ? { clock: config.clock } : {}),
+    ...(config.bufferKb !== undefined ? { bufferKb: config.bufferKb } : {}),
+    ...(config.overwrite !== undefined ? { overwrite: config.overwrite } : {}),
+  });
+  // No instance exists yet: the expressions are checked against each module as it comes.
+  if (config.filter) tr.setFilter(config.filter);
+  if (config.notrace) tr.setNotrace(config.notrace);
+  if (config.graphFunction) tr.setGraphFunction(config.graphFunction);
+  if (config.graphNotrace) tr.setGraphNotrace(config.graphNotrace);
+  if (config.maxGraphDepth !== undefined) tr.maxGraphDepth = config.maxGraphDepth;
+
+  const recording = await openRecording(tr, {
+    path: config.output,
+    command: config.command ?? process.argv,
+    options: { ...config } as Record<string, unknown>,
+  });
+  const interceptor = installInterceptor(tr, {
+    instrument: { ...(config.instrument?.only ? { only: config.instrument.only } : {}), ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}) },
+    exitHooks: config.instrument?.exitHooks ?? tr.tracer.needsExitHooks,
+    onError: (e, m) => say(`${m ? describe(m) : 'a module'}: ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`),
+  });
+
+  let closed = false;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    try {
+      recording.close();
+    } catch (e) {
+      say(`could not write the trace to ${config.output}: ${(e as Error).message}`);
+      return;
+    }
+    if (!config.quiet) {
+      const traced = interceptor.modules.filter((m) => m.instances.length > 0);
+      const instances = traced.reduce((n, m) => n + m.instances.length, 0);
+      const s = tr.stats;
+      say(
+        `${traced.length} module${traced.length === 1 ? '' : 's'} traced (${instances} instance${instances === 1 ? '' : 's'}), ` +
+          `${s.written} events${s.lost > 0 ? ` (${s.lost} lost)` : ''}, written to ${recording.path}`,
+      );
+    }
+  };
+  return { tr, interceptor, recording, finish };
+}
+
+function describe(m: InterceptedModule): string {
+  return `module ${m.name}${m.hash ? ` (sha256 ${m.hash.slice(0, 12)})` : ''}`;
+}
+
+async function openRecording(tr: TraceArray, options: RecordingOptions): Promise<Recording> {
+  let writer: { startRecording?: (tr: TraceArray, options: RecordingOptions) => Recording } | undefined;
+  try {
+    writer = (await import(WRITER_MODULE)) as typeof writer;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    // Only "the writer itself is not there" falls back; an error inside it is real.
+    if (!(err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('node-writer'))) throw e;
+  }
+  if (typeof writer?.startRecording === 'function') return writer.startRecording(tr, options);
+  return chromeTraceRecording(tr, options);
+}
+
+/**
+ * TEMPORARY, until src/datafile/node-writer.ts exists: writes the whole
+ * trace as Chrome trace JSON at close (through a temporary file, so a
+ * failure leaves no half-written output).
+ */
+function chromeTraceRecording(tr: TraceArray, options: RecordingOptions): Recording {
+  let bytes = 0;
+  return {
+    path: options.path,
+    get bytesWritten() {
+      return bytes;
+    },
+    close() {
+      const data = Buffer.from(formatChromeTrace(tr.read()));
+      const tmp = `${options.path}.${process.pid}.tmp`;
+      try {
+        const fd = openSync(tmp, 'w');
+        try {
+          writeSync(fd, data);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, options.path);
+      } catch (e) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // never created
+        }
+        throw e;
+      }
+      bytes = data.length;
+    },
+  };
+}
+
+/** Closes the recording on every way out of the process. */
+function closeOnExit(session: PreloadSession): void {
+  process.on('exit', session.finish);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      // The program handles it: it decides whether to exit, and 'exit' finishes then.
+      if (process.listenerCount(signal) > 1) return;
+      session.finish();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+const configText = process.env[CONFIG_ENV];
+if (isMainThread && configText !== undefined) {
+  delete process.env[CONFIG_ENV];
+  let session: PreloadSession;
+  try {
+    session = await startPreload(parseConfig(configText));
+  } catch (e) {
+    say(`cannot start tracing: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  closeOnExit(session);
+}
