@@ -40,6 +40,13 @@
  *
  * The hot path (`write`) allocates nothing, creates no closure or object and
  * stays small so that V8 inlines it into the tracer's callback.
+ *
+ * Streaming (a recorder writing a data file): `onFull` is called when a
+ * write finds the buffer full (or a marker finds the text budget spent),
+ * before anything is overwritten or dropped; a hook that empties the buffer
+ * with `drainColumns` lets the write go into the freed room, so nothing is
+ * lost however long the recording. `drainColumns` hands out the records as
+ * typed-array views, never as event objects, and counts them as consumed.
  */
 import { EVENT_MARKER, type EventType, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from './event.js';
 
@@ -83,8 +90,34 @@ export function truncateMarkerText(text: string, max: number): string {
   return s;
 }
 
+/**
+ * Records as `drainColumns` hands them out: one contiguous run of the
+ * buffer, oldest first, as views of the ring's own arrays. The views are
+ * valid only while the sink runs: copy what must outlive it.
+ */
+export interface RingColumns {
+  /** records in this run */
+  count: number;
+  /** sequence number of the first record (the k-th has firstSeq + k) */
+  firstSeq: number;
+  type: Uint8Array;
+  instance: Uint16Array;
+  ip: Uint32Array;
+  parent: Uint32Array;
+  depth: Uint32Array;
+  ts: Float64Array;
+  duration: Float64Array;
+  /** marker texts by record index in this run (a MARKER without an entry has text '') */
+  markers: ReadonlyMap<number, string>;
+}
+
 /** EVENT_MARKER as a module-local constant for the hot path: bundlers and test runners may turn an imported binding into a property read or a getter call. */
 const MARKER: number = EVENT_MARKER;
+/** What write does when the buffer is full (RingBuffer.whenFull): one field for the hot path to test. */
+const FULL_OVERWRITE = 0;
+const FULL_STOP = 1;
+const FULL_HOOK = 2;
+const NO_MARKERS: Map<number, string> = new Map();
 
 export class RingBuffer {
   /** The size asked for, in KiB. */
@@ -110,6 +143,10 @@ export class RingBuffer {
   private readonly markers = new Map<number, string>();
 
   private stopWhenFull: boolean;
+  /** FULL_OVERWRITE, FULL_STOP or FULL_HOOK (an onFull hook is set): the mode and the hook in one field */
+  private whenFull: number = FULL_OVERWRITE;
+  private hook: (() => void) | null = null;
+  private inOnFull = false;
   /** slot the next record goes to */
   private tail = 0;
   private count = 0;
@@ -144,6 +181,7 @@ export class RingBuffer {
     this.markerBudget = markerBudget;
     this.markerMaxChars = Math.min(TRACE_MARKER_MAX, Math.floor((markerBudget - MARKER_OVERHEAD_BYTES) / 2));
     this.stopWhenFull = mode === 'stop';
+    this.whenFull = this.stopWhenFull ? FULL_STOP : FULL_OVERWRITE;
     const buf = new ArrayBuffer(this.bytes);
     this.tsA = new Float64Array(buf, 0, capacity);
     this.durationA = new Float64Array(buf, capacity * 8, capacity);
@@ -161,6 +199,23 @@ export class RingBuffer {
   set mode(mode: RingMode) {
     if (mode !== 'overwrite' && mode !== 'stop') throw new RangeError(`ring buffer mode must be 'overwrite' or 'stop', not '${String(mode)}'`);
     this.stopWhenFull = mode === 'stop';
+    this.updateWhenFull();
+  }
+
+  /**
+   * Called when a write finds the buffer full (or a marker finds the text
+   * budget spent), before anything is overwritten or dropped. If the hook
+   * made room (drainColumns), the write goes into it; otherwise the mode
+   * decides as usual. The hook must not throw (it runs inside the traced
+   * program's calls) and is not re-entered: a write from inside it meets
+   * the full buffer's usual policy.
+   */
+  get onFull(): (() => void) | null {
+    return this.hook;
+  }
+  set onFull(hook: (() => void) | null) {
+    this.hook = hook ?? null;
+    this.updateWhenFull();
   }
 
   /** Events ever offered to the buffer (write and writeMarker calls), the lost ones included; since creation or reset. */
@@ -218,9 +273,13 @@ export class RingBuffer {
     // reserve() inlined by hand: this is the one path where every instruction counts.
     const slot = this.tail;
     if (this.count === this.capacity) {
-      if (this.stopWhenFull) {
-        this.nDropped++;
-        return false;
+      const full = this.whenFull;
+      if (full !== FULL_OVERWRITE) {
+        if (full === FULL_STOP) {
+          this.nDropped++;
+          return false;
+        }
+        return this.writeAfterHook(type, instance, ip, parent, depth, ts, duration);
       }
       // Overwrite: the oldest record is the one in the slot we take.
       if (this.typeA[slot] === MARKER) this.forgetMarker(slot);
@@ -250,6 +309,8 @@ export class RingBuffer {
     let s = typeof text === 'string' ? text : String(text);
     if (s.length > this.markerMaxChars) s = truncateMarkerText(s, this.markerMaxChars);
     const cost = s.length * 2 + MARKER_OVERHEAD_BYTES;
+    // A recorder's hook drains the buffer, and the texts with it, before any is pushed out.
+    if (this.nMarkerBytes + cost > this.markerBudget && this.hook !== null) this.callOnFull();
     if (this.nMarkerBytes + cost > this.markerBudget) {
       if (this.stopWhenFull) {
         this.nDropped++;
@@ -336,6 +397,52 @@ export class RingBuffer {
     this.nPipeLost = 0;
   }
 
+  /**
+   * Takes every record out of the buffer, oldest first, handing them to
+   * `sink` as columns (RingColumns: views of the ring's arrays, no event
+   * objects): once, or twice when the records wrap around the end of the
+   * arrays. A consuming read like consume(): the records count as consumed
+   * and pipeLost is updated. Records are removed only after `sink` returns
+   * for them, so a sink that throws leaves them in the buffer. Afterwards
+   * the next record goes to slot 0, so a buffer filled from empty drains in
+   * one run. Returns the number of records drained.
+   */
+  drainColumns(sink: (cols: RingColumns) => void): number {
+    const overrun = this.overrun;
+    this.nPipeLost = overrun - this.pipeOverrunMark + (this.nDropped - this.pipeDroppedMark);
+    this.pipeOverrunMark = overrun;
+    this.pipeDroppedMark = this.nDropped;
+    let drained = 0;
+    while (this.count > 0) {
+      const start = this.head();
+      const n = Math.min(this.count, this.capacity - start);
+      const end = start + n;
+      let markers: Map<number, string> = NO_MARKERS;
+      if (this.markers.size > 0) {
+        markers = new Map();
+        for (const [slot, text] of this.markers) if (slot >= start && slot < end) markers.set(slot - start, text);
+      }
+      sink({
+        count: n,
+        firstSeq: this.firstSeq,
+        type: this.typeA.subarray(start, end),
+        instance: this.instanceA.subarray(start, end),
+        ip: this.ipA.subarray(start, end),
+        parent: this.parentA.subarray(start, end),
+        depth: this.depthA.subarray(start, end),
+        ts: this.tsA.subarray(start, end),
+        duration: this.durationA.subarray(start, end),
+        markers,
+      });
+      for (const slot of markers.keys()) this.forgetMarker(slot + start);
+      this.count -= n;
+      this.nConsumed += n;
+      drained += n;
+    }
+    this.tail = 0;
+    return drained;
+  }
+
   /** The whole buffer (non-consuming) as outputs take it. */
   toTraceData(meta: { tracer: string; clock: TraceClock; instances: readonly TraceInstanceInfo[] }): TraceData {
     const events = this.read();
@@ -350,6 +457,37 @@ export class RingBuffer {
     };
   }
 
+  /** Runs onFull (not re-entered); true when it left room for one record. */
+  private callOnFull(): boolean {
+    const hook = this.hook;
+    if (hook === null || this.inOnFull) return false;
+    this.inOnFull = true;
+    try {
+      hook();
+    } finally {
+      this.inOnFull = false;
+    }
+    return this.count < this.capacity;
+  }
+
+  /** write() on a full buffer with an onFull hook: the cold path, kept out of write. */
+  private writeAfterHook(type: EventType, instance: number, ip: number, parent: number, depth: number, ts: number, duration: number): boolean {
+    const slot = this.reserve();
+    if (slot < 0) return false;
+    this.typeA[slot] = type;
+    this.instanceA[slot] = instance;
+    this.ipA[slot] = ip;
+    this.parentA[slot] = parent;
+    this.depthA[slot] = depth;
+    this.tsA[slot] = ts;
+    this.durationA[slot] = duration;
+    return true;
+  }
+
+  private updateWhenFull(): void {
+    this.whenFull = this.hook !== null ? FULL_HOOK : this.stopWhenFull ? FULL_STOP : FULL_OVERWRITE;
+  }
+
   /** Slot of the oldest record. */
   private head(): number {
     const h = this.tail - this.count;
@@ -358,7 +496,7 @@ export class RingBuffer {
 
   /** A slot for a new record, or -1 when it is dropped (stop mode, full); write's logic for the cold paths. */
   private reserve(): number {
-    if (this.count === this.capacity) {
+    if (this.count === this.capacity && (this.hook === null || !this.callOnFull())) {
       if (this.stopWhenFull) {
         this.nDropped++;
         return -1;
