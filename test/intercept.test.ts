@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readDataFile } from '../src/datafile/node-reader.js';
 import { instrument } from '../src/instrument/pass.js';
 import { HOST_IP } from '../src/ftrace/metadata.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceEvent } from '../src/ring/event.js';
@@ -437,14 +438,6 @@ interface SqlDatabase {
 // ---------------------------------------------------------------- end to end: node --import
 
 const PRELOAD = path.resolve('dist/runtime/node-preload.js');
-const HAS_WRITER = existsSync(path.resolve('src/datafile/node-writer.ts'));
-const READER = '../src/datafile/node-reader.js';
-interface DecodedFile {
-  complete: boolean;
-  header: { command?: string[] };
-  instances: { name: string; moduleHash?: string }[];
-  eventCount: number;
-}
 
 describe('node --import dist/runtime/node-preload.js', () => {
   let dir: string;
@@ -487,26 +480,15 @@ if (process.argv[2] === 'wait') setInterval(() => {}, 1000);
   const ours = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('wasm-ftrace:'));
   const theirs = (stderr: string): string => stderr.split('\n').filter((l) => !l.startsWith('wasm-ftrace:')).join('\n');
 
-  /**
-   * The recorded file: a data file read back with src/datafile/node-reader
-   * once the writer exists, else the preload's temporary fallback (Chrome
-   * trace JSON).
-   */
+  /** The recorded data file, read back. */
   async function readTrace(file: string, command: string[]): Promise<void> {
     expect(statSync(file).size).toBeGreaterThan(0);
     const sqlWasm = readFileSync(path.join(path.dirname(SQL_JS), 'sql-wasm.wasm'));
-    if (HAS_WRITER) {
-      const reader = (await import(READER)) as { readDataFile(file: string): DecodedFile };
-      const data = reader.readDataFile(file);
-      expect(data.complete).toBe(true);
-      expect(data.header.command?.slice(1)).toEqual(command);
-      expect(data.instances.map((i) => [i.name, i.moduleHash])).toEqual([['wasm0', createHash('sha256').update(sqlWasm).digest('hex')]]);
-      expect(data.eventCount).toBeGreaterThan(1000);
-      return;
-    }
-    const trace = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: { name?: string; ph: string; args?: { name?: string } }[] };
-    expect(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name' && e.args?.name === 'wasm0')).toBe(true);
-    expect(trace.traceEvents.filter((e) => e.ph !== 'M').length).toBeGreaterThan(1000);
+    const data = readDataFile(file);
+    expect(data.complete).toBe(true);
+    expect(data.header.command?.slice(1)).toEqual(command);
+    expect(data.instances.map((i) => [i.name, i.moduleHash])).toEqual([['wasm0', createHash('sha256').update(sqlWasm).digest('hex')]]);
+    expect(data.eventCount).toBeGreaterThan(1000);
   }
 
   for (const arg of ['', 'exit3', 'throw']) {

@@ -16,9 +16,9 @@
  * the signal's). The program's exit code, stdout and stderr are its own; our
  * messages go to stderr, each line starting with `wasm-ftrace:`.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { formatChromeTrace } from '../output/chrome-trace.js';
+import { startRecording, type Recording } from '../datafile/node-writer.js';
 import type { TraceClock } from '../ring/event.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
@@ -48,20 +48,6 @@ export interface PreloadConfig {
   quiet?: boolean;
 }
 
-/** The trace data file writer's API (src/datafile/node-writer.ts). */
-export interface RecordingOptions {
-  path: string;
-  command?: string[];
-  options?: Record<string, unknown>;
-}
-export interface Recording {
-  close(): void;
-  readonly path: string;
-  readonly bytesWritten: number;
-}
-
-/** Where the writer lives, relative to this file (a variable, so a missing file is a run-time matter). */
-const WRITER_MODULE = '../datafile/node-writer.js';
 
 export function say(message: string): void {
   for (const line of message.split('\n')) {
@@ -127,7 +113,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   if (config.graphNotrace) tr.setGraphNotrace(config.graphNotrace);
   if (config.maxGraphDepth !== undefined) tr.maxGraphDepth = config.maxGraphDepth;
 
-  const recording = await openRecording(tr, {
+  const recording = startRecording(tr, {
     path: config.output,
     command: config.command ?? process.argv,
     options: { ...config } as Record<string, unknown>,
@@ -165,54 +151,6 @@ function describe(m: InterceptedModule): string {
   return `module ${m.name}${m.hash ? ` (sha256 ${m.hash.slice(0, 12)})` : ''}`;
 }
 
-async function openRecording(tr: TraceArray, options: RecordingOptions): Promise<Recording> {
-  let writer: { startRecording?: (tr: TraceArray, options: RecordingOptions) => Recording } | undefined;
-  try {
-    writer = (await import(WRITER_MODULE)) as typeof writer;
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    // Only "the writer itself is not there" falls back; an error inside it is real.
-    if (!(err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('node-writer'))) throw e;
-  }
-  if (typeof writer?.startRecording === 'function') return writer.startRecording(tr, options);
-  return chromeTraceRecording(tr, options);
-}
-
-/**
- * TEMPORARY, until src/datafile/node-writer.ts exists: writes the whole
- * trace as Chrome trace JSON at close (through a temporary file, so a
- * failure leaves no half-written output).
- */
-function chromeTraceRecording(tr: TraceArray, options: RecordingOptions): Recording {
-  let bytes = 0;
-  return {
-    path: options.path,
-    get bytesWritten() {
-      return bytes;
-    },
-    close() {
-      const data = Buffer.from(formatChromeTrace(tr.read()));
-      const tmp = `${options.path}.${process.pid}.tmp`;
-      try {
-        const fd = openSync(tmp, 'w');
-        try {
-          writeSync(fd, data);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, options.path);
-      } catch (e) {
-        try {
-          unlinkSync(tmp);
-        } catch {
-          // never created
-        }
-        throw e;
-      }
-      bytes = data.length;
-    },
-  };
-}
 
 /** Closes the recording on every way out of the process. */
 function closeOnExit(session: PreloadSession): void {
