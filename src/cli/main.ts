@@ -12,6 +12,11 @@ import type { CliIO } from './io.js';
 import { registerInstrument } from './instrument.js';
 import { registerRun } from './run.js';
 import { registerList } from './list.js';
+import { registerRecord } from './record.js';
+import { registerReport } from './report.js';
+import { registerReplay } from './replay.js';
+import { registerDump } from './dump.js';
+import { registerInfo } from './info.js';
 import { InstrumentError } from '../instrument/pass.js';
 import { ProgramError } from '../runtime/wasi.js';
 import { FilterError } from '../ftrace/hash.js';
@@ -49,8 +54,13 @@ Examples:
 Run 'wasm-ftrace <command> --help' for a command's options.`,
     );
   registerInstrument(program, ctx);
-  registerRun(program, ctx);
+  registerRecord(program, ctx);
+  registerReport(program, ctx);
+  registerReplay(program, ctx);
+  registerDump(program, ctx);
+  registerInfo(program, ctx);
   registerList(program, ctx);
+  registerRun(program, ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout(s),

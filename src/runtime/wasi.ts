@@ -17,6 +17,8 @@ export interface RunOptions {
   preopens?: Record<string, string>;
   /** the trace array that traces the module (its tracer, clock and buffer) */
   trace: TraceArray;
+  /** SHA-256 of the original module, recorded with the instance */
+  moduleHash?: string;
   /** runs once the module is added to the trace array, before instantiation (set filters here) */
   beforeInstantiate?: () => void;
   /** call this export with these arguments instead of running a WASI `_start` */
@@ -50,7 +52,7 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
       })
     : undefined;
   // Registered before instantiation, so that the start function is traced too.
-  const traced = opts.trace.addInstance(ft, opts.programName);
+  const traced = opts.trace.addInstance(ft, opts.programName, opts.moduleHash ? { moduleHash: opts.moduleHash } : {});
   opts.beforeInstantiate?.();
   const imports = opts.trace.importsFor(traced, wasi ? (wasi.getImportObject() as WebAssembly.Imports) : {});
   const missing = WebAssembly.Module.imports(module).filter((i) => !(imports[i.module] && i.name in imports[i.module]!));

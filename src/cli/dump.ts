@@ -1,0 +1,77 @@
+/** `wasm-ftrace dump [file] --chrome | --folded | --raw`: a recorded trace for other tools. */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { formatChromeTrace } from '../output/chrome-trace.js';
+import { formatFolded, type FoldedWeight } from '../output/folded.js';
+import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, type TraceData } from '../ring/event.js';
+import { HOST_IP } from '../ftrace/metadata.js';
+import { UsageError } from './errors.js';
+import { writeFileAtomic } from './io.js';
+import type { CommandContext } from './main.js';
+import { addSharedOptions, type SharedFlags } from './options.js';
+import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
+
+interface DumpFlags extends SharedFlags {
+  chrome?: boolean;
+  folded?: boolean;
+  raw?: boolean;
+  weight: FoldedWeight;
+  output?: string;
+}
+
+export function registerDump(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command('dump')
+    .description('write a recorded trace as Chrome trace JSON, folded stacks, or raw events')
+    .argument('[file]', 'the data file', DEFAULT_DATA_FILE)
+    .option('--chrome', 'Chrome trace event JSON, for Perfetto and chrome://tracing')
+    .option('--folded', 'folded stacks (a;b;c N), for flamegraph.pl, inferno and speedscope')
+    .option('--raw', 'one line per event, every field (the default)')
+    .option('--weight <weight>', "folded: weigh stacks by 'calls' or by self 'time' (microseconds)", (v: string) => {
+      if (v !== 'calls' && v !== 'time') throw new InvalidArgumentError(`unknown weight '${v}' (calls, time)`);
+      return v;
+    }, 'calls')
+    .option('-o, --output <file>', 'write to a file instead of stdout');
+  addSharedOptions(cmd, 'dump').addHelpText(
+    'after',
+    `
+Examples:
+  $ wasm-ftrace dump --chrome -o trace.json      # then open it in https://ui.perfetto.dev
+  $ wasm-ftrace dump --folded | flamegraph.pl > flame.svg
+  $ wasm-ftrace dump --folded --weight time | inferno-flamegraph > flame.svg
+  $ wasm-ftrace dump --raw | head`,
+  ).action(async (file: string, flags: DumpFlags) => {
+    const formats = [flags.chrome && 'chrome', flags.folded && 'folded', flags.raw && 'raw'].filter(Boolean);
+    if (formats.length > 1) throw new UsageError(`choose one of --chrome, --folded, --raw (got ${formats.map((f) => `--${f}`).join(' ')})`);
+    const trace = loadTrace(file, flags, ctx.io);
+    const text = flags.chrome ? formatChromeTrace(trace) : flags.folded ? formatFolded(trace, { weight: flags.weight }) : formatRaw(trace);
+    if (flags.output) await writeFileAtomic(flags.output, text);
+    else ctx.io.stdout(text);
+  });
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  [EVENT_ENTRY]: 'entry',
+  [EVENT_EXIT]: 'exit',
+  [EVENT_MARKER]: 'marker',
+  [EVENT_STACK]: 'stack',
+  [EVENT_STACK_FRAME]: 'frame',
+};
+
+/** Every event, every field, one line each (uftrace dump's spirit). */
+export function formatRaw(trace: TraceData): string {
+  const names = new Map(trace.instances.map((i) => [i.id, i]));
+  const name = (inst: number, ip: number) => (ip === HOST_IP ? 'HOST' : (names.get(inst)?.names[ip] ?? `func[${ip}]`));
+  let out = `# tracer: ${trace.tracer}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`;
+  for (const i of trace.instances) out += `# instance ${i.id}: ${i.name} (${i.names.length} functions)\n`;
+  out += '#        ts  type    inst     ip  depth  duration  function <- parent\n';
+  for (const e of trace.events) {
+    const ts = trace.clock === 'perf' ? e.ts.toFixed(3) : String(e.ts);
+    let line = `${ts.padStart(11)}  ${(TYPE_NAMES[e.type] ?? String(e.type)).padEnd(6)}  ${String(e.instance).padStart(4)}  ${String(e.ip).padStart(5)}  ${String(e.depth).padStart(5)}  ${(e.type === EVENT_EXIT ? (trace.clock === 'perf' ? e.duration.toFixed(3) : String(e.duration)) : '-').padStart(8)}  `;
+    if (e.type === EVENT_MARKER) line += JSON.stringify(e.text ?? '');
+    else if (e.type === EVENT_ENTRY) line += `${name(e.instance, e.ip)} <- ${name(e.instance, e.parent)}`;
+    else line += name(e.instance, e.ip);
+    out += `${line}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+/** `wasm-ftrace info [file]`: what a data file holds. */
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CommandContext } from './main.js';
+import { DEFAULT_DATA_FILE, loadDataFile } from './trace-file.js';
+
+export function registerInfo(program: Command, ctx: CommandContext): void {
+  program
+    .command('info')
+    .description('show what a data file holds: command, tracer, clock, modules and their hashes, counts, lost events')
+    .argument('[file]', 'the data file', DEFAULT_DATA_FILE)
+    .addHelpText('after', '\nExample:\n  $ wasm-ftrace info trace.data')
+    .action((file: string) => {
+      const d = loadDataFile(file, ctx.io);
+      const h = d.header;
+      const rows: [string, string][] = [
+        ['file', `${file} (${statSync(file).size} bytes${d.complete ? '' : ', incomplete: no footer'})`],
+        ['recorded', `${h.created}${d.footer ? ` .. ${d.footer.ended}` : ''} by wasm-ftrace ${h.version}`],
+        ['command', h.command ? h.command.join(' ') : '-'],
+        ['tracer', h.tracer],
+        ['clock', h.clock === 'perf' ? 'perf (microseconds)' : 'counter (order only)'],
+        ['options', h.options && Object.keys(h.options).length > 0 ? JSON.stringify(h.options) : '-'],
+        ['events', String(d.eventCount)],
+        ['lost', d.lost === 0 ? '0' : `${d.lost} (the recorder fell behind or the ring refused them)`],
+      ];
+      if (d.firstTs !== null && d.lastTs !== null && h.clock === 'perf') rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
+      const stats = d.footer?.stats;
+      if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
+      let out = rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join('');
+      out += `modules    ${d.instances.length}\n`;
+      for (const i of d.instances) {
+        out += `  ${String(i.id).padStart(3)}  ${i.name}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${i.moduleHash ?? 'unknown'}\n`;
+      }
+      ctx.io.stdout(out);
+    });
+}

@@ -1,0 +1,148 @@
+/**
+ * `wasm-ftrace record prog.wasm [args...]` and `wasm-ftrace record -- node
+ * script.js [args...]`: run a program traced, streaming the trace to a data
+ * file that report, replay, dump and info read. The program's stdin, stdout,
+ * stderr and exit code pass through unchanged; our messages go to stderr.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { startRecording } from '../datafile/node-writer.js';
+import { DataFileError } from '../datafile/format.js';
+import { instrument } from '../instrument/pass.js';
+import { runModule } from '../runtime/wasi.js';
+import type { TraceClock } from '../ring/event.js';
+import { TRACERS } from '../tracers/registry.js';
+import { TraceArray } from '../tracers/trace-array.js';
+import { CliError, UsageError } from './errors.js';
+import { readInputFile } from './io.js';
+import type { CommandContext } from './main.js';
+import { addSharedOptions, type SharedFlags } from './options.js';
+import { DEFAULT_DATA_FILE } from './trace-file.js';
+import { sha256Hex } from '../runtime/intercept.js';
+
+interface RecordFlags extends SharedFlags {
+  output: string;
+  dir: string[];
+}
+
+const PRELOAD = fileURLToPath(new URL('../runtime/node-preload.js', import.meta.url));
+
+export function registerRecord(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command('record')
+    .description('run a program traced and write the trace to a data file')
+    .argument('<program>', 'a WASI command (.wasm), or `node` followed by a script')
+    .argument('[args...]', "the program's arguments")
+    .option('-o, --output <file>', 'the data file to write', DEFAULT_DATA_FILE);
+  addSharedOptions(cmd, 'record')
+    .option('--dir <path>', 'WASI: give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[]) => [...p, v], [])
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      `
+The tracer defaults to function_graph: report, replay and dump read
+durations and nesting from it. The data file streams to disk while the
+program runs (a trace bigger than memory is fine) and appears at --output
+only when the recording is complete.
+
+Examples:
+  $ wasm-ftrace record prog.wasm input.txt
+  $ wasm-ftrace record -F 'png_*' -o png.data prog.wasm
+  $ wasm-ftrace record -- node app.js --port 0     # every module app.js loads
+  $ wasm-ftrace report && wasm-ftrace replay -D 3`,
+    )
+    .action(async (program_: string, args: string[], flags: RecordFlags, command: Command) => {
+      const tracerName = command.getOptionValueSource('tracer') === 'default' ? 'function_graph' : flags.tracer;
+      if (tracerName === 'profiler') throw new UsageError("record writes events; use -t function_graph (the default) and 'wasm-ftrace report' computes the profile");
+      const tracer = TRACERS.get(tracerName)!;
+      const filter = [...(flags.filter ?? []), ...(flags.trigger ?? [])];
+      const argv = [program_, ...args];
+      if (path.basename(program_) === 'node' || program_ === process.execPath) {
+        ctx.exitCode = await recordNode(args, flags, tracerName, filter, ctx);
+        return;
+      }
+
+      const bytes = await readInputFile(program_);
+      const { binary, warnings } = instrument(bytes, { exitHooks: tracer.needsExitHooks });
+      for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
+      const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
+      tr.maxGraphDepth = flags.depth ?? 0;
+      let recording: ReturnType<typeof startRecording>;
+      try {
+        recording = startRecording(tr, { path: flags.output, command: argv, options: recordedOptions(flags, filter) });
+      } catch (e) {
+        if (e instanceof DataFileError) throw new CliError(e.message);
+        throw e;
+      }
+      const preopens: Record<string, string> = {};
+      for (const d of flags.dir.length > 0 ? flags.dir : ['.']) preopens[d] = path.resolve(d);
+      let exitCode = 1;
+      try {
+        const result = await runModule(binary, {
+          programName: path.basename(program_),
+          args,
+          env: process.env,
+          preopens,
+          trace: tr,
+          moduleHash: sha256Hex(bytes),
+          beforeInstantiate: () => {
+            if (filter.length > 0) tr.setFilter(filter.join(' '));
+            if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
+            if (flags.graphFunction) tr.setGraphFunction(flags.graphFunction.join(' '));
+          },
+        });
+        exitCode = result.exitCode;
+      } finally {
+        try {
+          recording.close();
+        } catch (e) {
+          if (e instanceof DataFileError) throw new CliError(e.message);
+          throw e;
+        }
+      }
+      const s = tr.stats;
+      ctx.io.stderr(`wasm-ftrace: recorded ${recording.events} events to ${flags.output}${s.lost ? ` (${s.lost} lost)` : ''}\n`);
+      ctx.exitCode = exitCode;
+    });
+}
+
+function recordedOptions(flags: RecordFlags, filter: string[]): Record<string, unknown> {
+  return {
+    ...(filter.length ? { filter } : {}),
+    ...(flags.notrace ? { notrace: flags.notrace } : {}),
+    ...(flags.graphFunction ? { graphFunction: flags.graphFunction } : {}),
+    ...(flags.depth ? { depth: flags.depth } : {}),
+    ...(flags.timeFilter ? { timeFilter: flags.timeFilter } : {}),
+  };
+}
+
+/** Runs `node args...` with the preload that traces every module it loads. */
+function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: string[], ctx: CommandContext): Promise<number> {
+  if (args.length === 0) throw new UsageError('record -- node needs a script to run');
+  const config = {
+    output: path.resolve(flags.output),
+    tracer,
+    clock: flags.clock,
+    ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}),
+    ...(filter.length ? { filter: filter.join(' ') } : {}),
+    ...(flags.notrace ? { notrace: flags.notrace.join(' ') } : {}),
+    ...(flags.graphFunction ? { graphFunction: flags.graphFunction.join(' ') } : {}),
+    ...(flags.depth ? { maxGraphDepth: flags.depth } : {}),
+    command: ['node', ...args],
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', PRELOAD, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, WASM_FTRACE_CONFIG: JSON.stringify(config) },
+    });
+    child.on('error', (e) => reject(new CliError(`cannot run node: ${e.message}`)));
+    child.on('exit', (code, signal) => {
+      if (signal) {
+        ctx.io.stderr(`wasm-ftrace: the program was killed by ${signal}\n`);
+        resolve(128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 1));
+      } else resolve(code ?? 1);
+    });
+  });
+}

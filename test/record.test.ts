@@ -1,0 +1,162 @@
+/**
+ * The recording commands end to end, through the built bin/wasm-ftrace.js:
+ * record a C fixture with each tracer, read the same data file with every
+ * reader, record a Node script whose wasm comes from a real npm package's
+ * emscripten glue, and reject corrupt files. Outputs of the counter clock
+ * are deterministic and compared with golden files (UPDATE_GOLDEN=1 rewrites).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/wasm-ftrace.js');
+const FIXTURES = path.resolve('wasm-fixtures/build');
+const GOLDEN = path.resolve('test/golden');
+const run = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+async function ftrace(args: string[], cwd: string): Promise<Result> {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd, maxBuffer: 64 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+function golden(name: string, actual: string): void {
+  const file = path.join(GOLDEN, name);
+  if (process.env['UPDATE_GOLDEN'] === '1') {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, actual);
+  }
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-record-'));
+});
+
+describe('record a WASI program, then read it every way', () => {
+  it('function_graph (the default): info, report, replay, dump --chrome/--folded/--raw', async () => {
+    const rec = await ftrace(['record', '--clock', 'counter', '-o', 'graph.data', path.join(FIXTURES, 'hash.wasm'), '64', '2'], dir);
+    expect(rec.code).toBe(0);
+    // the program's own output, unchanged
+    const plain = await ftrace(['run', '-t', 'nop', path.join(FIXTURES, 'hash.wasm'), '64', '2'], dir);
+    expect(rec.stdout).toBe(plain.stdout);
+    expect(rec.stdout).toContain('combined=');
+    expect(rec.stderr).toMatch(/^wasm-ftrace: recorded \d+ events to graph.data\n$/);
+
+    const info = await ftrace(['info', 'graph.data'], dir);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^tracer +function_graph$/m);
+    expect(info.stdout).toMatch(/^clock +counter \(order only\)$/m);
+    expect(info.stdout).toMatch(/^lost +0$/m);
+    expect(info.stdout).toMatch(/^ +0 {2}hash\.wasm {2}\d+ functions \(\d+ imported\) {2}sha256 [0-9a-f]{64}$/m);
+
+    golden('cli-replay-graph.txt', (await ftrace(['replay', '-G', 'main', '-D', '2', 'graph.data'], dir)).stdout);
+    golden('cli-report-graph.txt', (await ftrace(['report', '-s', 'calls', '-n', '12', 'graph.data'], dir)).stdout);
+    golden('cli-dump-folded.txt', (await ftrace(['dump', '--folded', '-G', 'main', 'graph.data'], dir)).stdout);
+    const chrome = await ftrace(['dump', '--chrome', '-F', 'main', '-F', 'fnv1a', '-F', 'murmur3', '-F', 'fmix', 'graph.data'], dir);
+    golden('cli-dump-chrome.json', chrome.stdout);
+    const events = (JSON.parse(chrome.stdout) as { traceEvents: { ph: string }[] }).traceEvents.filter((e) => e.ph === 'B' || e.ph === 'E');
+    expect(events.filter((e) => e.ph === 'B').length).toBe(events.filter((e) => e.ph === 'E').length);
+    const raw = await ftrace(['dump', '--raw', '-D', '1', 'graph.data'], dir);
+    expect(raw.stdout.split('\n')[0]).toMatch(/^# tracer: function_graph {2}clock: counter {2}events: \d+ {2}written: \d+ {2}lost: 0$/);
+    expect(raw.stdout).toMatch(/^ +1 {2}entry +0 +\d+ +0 +- {2}_start\.command_export <- HOST$/m);
+    const out = path.join(dir, 'trace.json');
+    expect((await ftrace(['dump', '--chrome', '-o', out, 'graph.data'], dir)).code).toBe(0);
+    expect(() => JSON.parse(readFileSync(out, 'utf8'))).not.toThrow();
+  });
+
+  it('function tracer: replay lists entries, report counts hits; filters apply at read time', async () => {
+    const rec = await ftrace(['record', '-t', 'function', '--clock', 'counter', '-F', 'main fnv1a murmur3 fmix generate', '-o', 'fn.data', path.join(FIXTURES, 'hash.wasm'), '16', '1'], dir);
+    expect(rec.code).toBe(0);
+    golden('cli-replay-function.txt', (await ftrace(['replay', 'fn.data'], dir)).stdout);
+    const report = await ftrace(['report', '-N', 'main', 'fn.data'], dir);
+    expect(report.stdout.split('\n').slice(2, 6).map((l) => l.trim().split(/ +/))).toEqual([
+      ['fmix', '2'],
+      ['fnv1a', '1'],
+      ['generate', '1'],
+      ['murmur3', '1'],
+    ]);
+  });
+
+  it("passes the program's exit code through", async () => {
+    const rec = await ftrace(['record', '-o', 'hello.data', path.join(FIXTURES, 'hello.wasm'), 'you'], dir);
+    expect(rec.code).toBe(3);
+    expect(rec.stdout).toBe('hello, you\nsum of squares 1..4 = 30\n');
+    expect(existsSync(path.join(dir, 'hello.data'))).toBe(true);
+  });
+});
+
+describe('record -- node: every module a script loads', () => {
+  it('traces sql.js (emscripten glue) with the script output and exit code unchanged', async () => {
+    const script = path.join(dir, 'sql.mjs');
+    writeFileSync(
+      script,
+      `import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(path.resolve('package.json'))});
+const SQL = await require('sql.js')();
+const db = new SQL.Database();
+db.run('create table t (a integer)');
+db.run('insert into t values (1), (2), (3)');
+console.log(JSON.stringify(db.exec('select sum(a) from t')[0].values));
+process.exitCode = 5;
+`,
+    );
+    const plain = await run(process.execPath, [script]).catch((e: { code: number; stdout: string }) => e);
+    const rec = await ftrace(['record', '-o', 'sql.data', '--', 'node', script], dir);
+    expect(rec.code).toBe(5);
+    expect(rec.stdout).toBe('[[6]]\n');
+    expect(rec.stdout).toBe((plain as { stdout: string }).stdout);
+    const info = await ftrace(['info', 'sql.data'], dir);
+    expect(info.stdout).toMatch(/^modules +1$/m);
+    expect(info.stdout).toMatch(/^events +\d{4,}$/m);
+    const report = await ftrace(['report', '-n', '3', 'sql.data'], dir);
+    expect(report.stdout.split('\n')).toHaveLength(6);
+  });
+});
+
+describe('readers reject bad data files in one line', () => {
+  it('missing, not a data file, truncated, corrupt', async () => {
+    const data = readFileSync(path.join(dir, 'graph.data'));
+    writeFileSync(path.join(dir, 'text.data'), 'hello\n');
+    writeFileSync(path.join(dir, 'short.data'), data.subarray(0, 10));
+    const corrupt = Buffer.from(data);
+    corrupt[corrupt.length - 200]! ^= 0xff;
+    writeFileSync(path.join(dir, 'corrupt.data'), corrupt);
+    const cases: [string, RegExp][] = [
+      ['nosuch.data', /^wasm-ftrace: error: cannot read '.*nosuch\.data': no such file or directory\n$/],
+      ['text.data', /^wasm-ftrace: error: .*not a wasm-ftrace data file/],
+      ['short.data', /^wasm-ftrace: error: .*truncated data file/],
+      ['corrupt.data', /^wasm-ftrace: error: .*corrupt .* at byte \d+: checksum mismatch\n$/],
+    ];
+    for (const [file, message] of cases) {
+      for (const cmd of ['report', 'replay', 'info']) {
+        const r = await ftrace([cmd, file], dir);
+        expect(r.code, `${cmd} ${file}`).toBe(1);
+        expect(r.stderr, `${cmd} ${file}`).toMatch(message);
+        expect(r.stderr.trimEnd().split('\n'), `${cmd} ${file}`).toHaveLength(1);
+      }
+    }
+  });
+
+  it('a recording cut short still reads, with a warning', async () => {
+    const data = readFileSync(path.join(dir, 'graph.data'));
+    writeFileSync(path.join(dir, 'cut.data'), data.subarray(0, Math.floor(data.length * 0.7)));
+    const r = await ftrace(['replay', 'cut.data'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/wasm-ftrace: warning: cut\.data: .*(torn|incomplete)/);
+    expect(r.stdout).toMatch(/^# tracer: function_graph/);
+  });
+});
