@@ -173,3 +173,16 @@ describe('wasm-ftrace list', () => {
     expect(await cli('list', fibPath, 'zz*')).toMatchObject({ code: 1, stderr: "wasm-ftrace: error: 'zz*' matches no function\n" });
   });
 });
+
+describe('status line', () => {
+  it('shows slow work on a terminal only, and erases it', async () => {
+    const { withStatus } = await import('../src/cli/status.js');
+    let tty = '';
+    expect(withStatus({ stdout: () => {}, stderr: (s) => (tty += s), isTTY: true }, true, 'instrumenting big.wasm (9.9 MB)', () => 42)).toBe(42);
+    expect(tty).toBe('wasm-ftrace: instrumenting big.wasm (9.9 MB)...\r\x1b[K');
+    let pipe = '';
+    withStatus({ stdout: () => {}, stderr: (s) => (pipe += s), isTTY: false }, true, 'x', () => 0);
+    withStatus({ stdout: () => {}, stderr: (s) => (pipe += s), isTTY: true }, false, 'x', () => 0);
+    expect(pipe).toBe('');
+  });
+});

@@ -8,6 +8,7 @@ import { HOST_IP } from '../ftrace/metadata.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
+import { withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
 
@@ -44,7 +45,9 @@ Examples:
     const formats = [flags.chrome && 'chrome', flags.folded && 'folded', flags.raw && 'raw'].filter(Boolean);
     if (formats.length > 1) throw new UsageError(`choose one of --chrome, --folded, --raw (got ${formats.map((f) => `--${f}`).join(' ')})`);
     const trace = loadTrace(file, flags, ctx.io);
-    const text = flags.chrome ? formatChromeTrace(trace) : flags.folded ? formatFolded(trace, { weight: flags.weight }) : formatRaw(trace);
+    const text = withStatus(ctx.io, trace.events.length > 1_000_000, `formatting ${trace.events.length} events`, () =>
+      flags.chrome ? formatChromeTrace(trace) : flags.folded ? formatFolded(trace, { weight: flags.weight }) : formatRaw(trace),
+    );
     if (flags.output) await writeFileAtomic(flags.output, text);
     else ctx.io.stdout(text);
   });

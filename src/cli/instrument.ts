@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { instrument } from '../instrument/pass.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
+import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { collectGlobs } from './options.js';
 
 interface InstrumentFlags {
@@ -47,7 +48,9 @@ Examples:
     .action(async (input: string, flags: InstrumentFlags) => {
       const bytes = await readInputFile(input);
       const started = performance.now();
-      const result = instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true });
+      const result = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(input)} (${megabytes(bytes.length)})`, () =>
+        instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true }),
+      );
       const elapsed = performance.now() - started;
       const output = flags.output ?? defaultOutputPath(input);
       await writeFileAtomic(output, result.binary);

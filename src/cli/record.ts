@@ -18,6 +18,7 @@ import { TraceArray } from '../tracers/trace-array.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './main.js';
+import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
 import { sha256Hex } from '../runtime/intercept.js';
@@ -65,7 +66,9 @@ Examples:
       }
 
       const bytes = await readInputFile(program_);
-      const { binary, warnings } = instrument(bytes, { exitHooks: tracer.needsExitHooks });
+      const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(program_)} (${megabytes(bytes.length)})`, () =>
+        instrument(bytes, { exitHooks: tracer.needsExitHooks }),
+      );
       for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
       const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
       tr.maxGraphDepth = flags.depth ?? 0;

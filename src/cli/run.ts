@@ -17,6 +17,7 @@ import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
+import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 
 interface RunFlags extends SharedFlags {
@@ -65,7 +66,9 @@ Examples:
       const bufferKb = flags.bufferSize;
 
       const bytes = await readInputFile(file);
-      const { binary, warnings } = instrument(bytes, { exitHooks: tracer.needsExitHooks });
+      const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () =>
+        instrument(bytes, { exitHooks: tracer.needsExitHooks }),
+      );
       for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
 
       const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(bufferKb ? { bufferKb } : {}) });
