@@ -35,14 +35,15 @@ function fn(name: string): (...a: number[]) => number {
 function fixed(kind: string, field: string): FixedSlot {
   const get = fn(`_Binaryen${kind}Get${field}`);
   const set = fn(`_Binaryen${kind}Set${field}`);
-  return { kind: 'fixed', get: (e) => get(e), set: (e, c) => void set(e, c) };
+  // The raw accessors themselves: an arrow around each would cost a JS call per child visited.
+  return { kind: 'fixed', get, set };
 }
 
 function list(kind: string, item: string, numName = `_Binaryen${kind}GetNum${item}s`): ListSlot {
   const num = fn(numName);
   const getAt = fn(`_Binaryen${kind}Get${item}At`);
   const setAt = fn(`_Binaryen${kind}Set${item}At`);
-  return { kind: 'list', num: (e) => num(e), getAt: (e, i) => getAt(e, i), setAt: (e, i, c) => void setAt(e, i, c) };
+  return { kind: 'list', num, getAt, setAt };
 }
 
 const b = binaryen as unknown as Record<string, number>;
@@ -134,6 +135,11 @@ const SPEC: [string, () => Slot[]][] = [
 
 /** Expression id -> child slots in evaluation order. Kinds absent from both tables are opaque to the pass. */
 export const CHILD_SLOTS: ReadonlyMap<number, Slot[]> = new Map(SPEC.map(([kind, slots]) => [id(kind), slots()]));
+
+/** LEAF_KINDS and CHILD_SLOTS as arrays indexed by expression id, for the walk's hot path. */
+export const IS_LEAF: Uint8Array = new Uint8Array(256);
+for (const k of LEAF_KINDS) IS_LEAF[k] = 1;
+export const SLOTS_BY_ID: readonly (Slot[] | undefined)[] = Array.from({ length: 256 }, (_, k) => CHILD_SLOTS.get(k));
 
 export const ID = {
   Block: id('Block'),

@@ -39,7 +39,7 @@
  * wants, and those never leave wasm.
  */
 import binaryen, { captureBinaryenOutput, readBinary, READ_FEATURES, SIDE_EFFECT_BRANCHES, SIDE_EFFECT_CALLS, type FunctionInfo, type Module } from './binaryen.js';
-import { CHILD_SLOTS, ID, LEAF_KINDS, OPAQUE_KIND_NAMES } from './children.js';
+import { CHILD_SLOTS, ID, IS_LEAF, OPAQUE_KIND_NAMES, SLOTS_BY_ID } from './children.js';
 import {
   ByteReader,
   WasmFormatError,
@@ -153,6 +153,31 @@ const REF_TAG = 0xfffffffe;
 
 function constI32(e: Ref): number {
   return constGetI32(e) >>> 0;
+}
+
+// Call-site nodes are built with the C API directly: binaryen.js's
+// `mod.global.set(name, ...)`, `mod.i64.const` and `mod.block(null, [...])`
+// copy a string or an array onto the wasm stack for every node they build.
+const cBlock = raw['_BinaryenBlock']!;
+const cBlockAppendChild = raw['_BinaryenBlockAppendChild']!;
+const cGlobalSet = raw['_BinaryenGlobalSet']!;
+const cGlobalGetName = raw['_BinaryenGlobalGetName']!;
+const cLocalSet = raw['_BinaryenLocalSet']!;
+const cConst = raw['_BinaryenConst']!;
+const cLiteralInt64 = (binaryen as unknown as Record<string, (literal: number, value: bigint) => void>)['_BinaryenLiteralInt64']!;
+/** One scratch BinaryenLiteral for the process: BinaryenConst copies it at once. */
+const LITERAL = raw['_malloc']!(raw['_BinaryenSizeofLiteral']!());
+
+function cI64(m: number, value: bigint): Ref {
+  cLiteralInt64(LITERAL, BigInt.asIntN(64, value));
+  return cConst(m, LITERAL);
+}
+
+/** An unnamed block of the given type, its children appended rather than marshalled. */
+function cBlockOf(m: number, type: number, children: Ref[]): Ref {
+  const block = cBlock(m, 0, 0, 0, type);
+  for (const c of children) cBlockAppendChild(block, c);
+  return block;
 }
 
 /** binaryen 132's i64.const takes one bigint (the typings still say two halves). */
@@ -301,6 +326,8 @@ function instrumentModule(
   const tokenName = 'wasm-ftrace$parent';
   mod.addGlobal(tokenName, binaryen.i64, true, i64(mod, -1n));
   mod.addGlobalExport(tokenName, ABI.parentGlobal);
+  // Its interned name: interned strings live as long as the process.
+  const tokenPtr = cGlobalGetName(mod.getGlobal(tokenName));
   const guardWords = Math.ceil(functionCount / 32);
   const guardNames: string[] = [];
   for (let w = 0; w < guardWords; w++) {
@@ -376,7 +403,7 @@ function instrumentModule(
   for (let i = importCount; i < functionCount; i++) {
     const fnRef = fnRefs[i]!;
     const exit = exitHooks && traced[i] ? { label: EXIT_LABEL, hook: () => exitHook(i) } : null;
-    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenName, noTokenPtrs, ipOfName, tables, exit, gcOutput);
+    const rewriter = new FunctionRewriter(mod, fnRef, i, tokenPtr, noTokenPtrs, ipOfName, tables, exit, gcOutput);
     const body = functionGetBody(fnRef);
     const newBody = rewriter.visit(body);
     if (newBody !== body) functionSetBody(fnRef, newBody);
@@ -502,7 +529,8 @@ class FunctionRewriter {
     private readonly mod: Module,
     private readonly fnRef: Ref,
     private readonly ip: number,
-    private readonly tokenName: string,
+    /** interned name of the token global */
+    private readonly token: number,
     private readonly noTokenPtrs: Set<number>,
     private readonly ipOfName: Map<number, number>,
     /** interned table name pointer -> table index */
@@ -515,11 +543,11 @@ class FunctionRewriter {
 
   visit(e: Ref): Ref {
     const id = getId(e);
-    if (LEAF_KINDS.has(id)) {
+    if (IS_LEAF[id] === 1) {
       if (id === ID.RefFunc) this.refFuncs.add(refFuncGetFunc(e));
       return e;
     }
-    const slots = CHILD_SLOTS.get(id);
+    const slots = SLOTS_BY_ID[id];
     if (!slots) {
       const effects = sideEffects(e, this.mod.ptr);
       if (effects & SIDE_EFFECT_CALLS) this.opaqueKinds.add(OPAQUE_KIND_NAMES[id] ?? `expression kind #${id}`);
@@ -527,7 +555,8 @@ class FunctionRewriter {
       return e;
     }
     if (id === ID.Try) this.hoistPops(e);
-    for (const slot of slots) {
+    for (let s = 0; s < slots.length; s++) {
+      const slot = slots[s]!;
       if (slot.kind === 'fixed') {
         const c = slot.get(e);
         if (c) {
@@ -557,6 +586,7 @@ class FunctionRewriter {
    */
   private rewriteCall(e: Ref, id: number): Ref {
     const mod = this.mod;
+    const m = mod.ptr;
     const isTail = (id === ID.Call ? callIsReturn : id === ID.CallIndirect ? callIndirectIsReturn : callRefIsReturn)(e) !== 0;
     const exitHook = isTail && this.exit ? this.exit.hook : null;
     let callee: number | null = REF_TAG;
@@ -585,12 +615,13 @@ class FunctionRewriter {
     if (last && getType(last) === binaryen.unreachable) return e; // the call is never reached
 
     // token = callee << 32 | caller
-    const constToken = (tag: number) => mod.global.set(this.tokenName, i64(mod, (BigInt(tag >>> 0) << 32n) | BigInt(this.ip)));
+    const constToken = (tag: number) => cGlobalSet(m, this.token, cI64(m, (BigInt(tag >>> 0) << 32n) | BigInt(this.ip)));
     // (global.set $token (i64.or (i64.shl (i64.extend_i32_u slot|base) 32) caller))
     const slotToken = (slot: Ref, base: number) =>
-      mod.global.set(
-        this.tokenName,
-        mod.i64.or(mod.i64.shl(mod.i64.extend_u(mod.i32.or(slot, mod.i32.const(base | 0))), i64(mod, 32n)), i64(mod, BigInt(this.ip))),
+      cGlobalSet(
+        m,
+        this.token,
+        mod.i64.or(mod.i64.shl(mod.i64.extend_u(mod.i32.or(slot, mod.i32.const(base | 0))), cI64(m, 32n)), cI64(m, BigInt(this.ip))),
       );
     /** what runs right before the transfer, given the last child's value */
     let before: (value: () => Ref) => Ref[];
@@ -611,7 +642,7 @@ class FunctionRewriter {
 
     if (!last) {
       const type = isTail ? binaryen.unreachable : getType(e);
-      return mod.block(null, [...pre(() => 0), e], type);
+      return cBlockOf(m, type, [...pre(() => 0), e]);
     }
     const type = getType(last);
     const lastId = getId(last);
@@ -619,7 +650,7 @@ class FunctionRewriter {
       // Evaluating `last` cannot call, trap or branch (and, when an exit hook
       // runs first, cannot see a global the hook might change): do it all
       // just before it.
-      setLast(mod.block(null, [...pre(() => mod.copyExpression(last)), last], type));
+      setLast(cBlockOf(m, type, [...pre(() => mod.copyExpression(last)), last]));
       return e;
     }
     if (id !== ID.CallIndirect) {
@@ -628,12 +659,12 @@ class FunctionRewriter {
       // change. When `last` does neither, no scratch local is needed.
       const mask = exitHook ? EFFECTS_AFTER_EXIT_HOOK : EFFECTS_AFTER_TOKEN;
       if ((sideEffects(last, mod.ptr) & mask) === 0) {
-        setLast(mod.block(null, [...pre(() => 0), last], type));
+        setLast(cBlockOf(m, type, [...pre(() => 0), last]));
         return e;
       }
     }
     const temp = this.temp(type);
-    setLast(mod.block(null, [mod.local.set(temp.index, last), ...pre(temp.get), temp.get()], temp.type));
+    setLast(cBlockOf(m, temp.type, [cLocalSet(m, temp.index, last), ...pre(temp.get), temp.get()]));
     return e;
   }
 
