@@ -1,6 +1,7 @@
 /** File and stream helpers for the CLI: atomic writes and user-facing read errors. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { describeFsError } from '../datafile/node-writer.js';
 import { CliError } from './errors.js';
 
 export interface CliIO {
@@ -34,23 +35,3 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
   }
 }
 
-function describeFsError(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a path component is not a directory';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOSPC':
-      return 'no space left on device';
-    default:
-      return err.message ?? String(e);
-  }
-}

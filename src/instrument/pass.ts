@@ -328,27 +328,19 @@ function instrumentModule(
   mod.addGlobalExport(tokenName, ABI.parentGlobal);
   // Its interned name: interned strings live as long as the process.
   const tokenPtr = cGlobalGetName(mod.getGlobal(tokenName));
+  // Guard words, exported: bit ip%32 of word ip>>5, set for every traced function.
   const guardWords = Math.ceil(functionCount / 32);
-  const guardNames: string[] = [];
-  for (let w = 0; w < guardWords; w++) {
-    let bits = 0;
-    for (let b = 0; b < 32; b++) if (traced[w * 32 + b]) bits |= 1 << b;
-    const name = `wasm-ftrace$guard${w}`;
-    guardNames.push(name);
-    mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
-    mod.addGlobalExport(name, `${ABI.guardPrefix}${w}`);
-  }
-  const exitGuardNames: string[] = [];
-  if (exitHooks) {
-    for (let w = 0; w < guardWords; w++) {
+  const addGuards = (internal: string, exported: string): string[] =>
+    Array.from({ length: guardWords }, (_, w) => {
       let bits = 0;
       for (let b = 0; b < 32; b++) if (traced[w * 32 + b]) bits |= 1 << b;
-      const name = `wasm-ftrace$exit_guard${w}`;
-      exitGuardNames.push(name);
+      const name = `wasm-ftrace$${internal}${w}`;
       mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
-      mod.addGlobalExport(name, `${ABI.exitGuardPrefix}${w}`);
-    }
-  }
+      mod.addGlobalExport(name, `${exported}${w}`);
+      return name;
+    });
+  const guardNames = addGuards('guard', ABI.guardPrefix);
+  const exitGuardNames = exitHooks ? addGuards('exit_guard', ABI.exitGuardPrefix) : [];
   const mcountName = 'wasm-ftrace$mcount';
   mod.addFunctionImport(mcountName, ABI.importModule, ABI.mcount, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
   const mcountExitName = 'wasm-ftrace$mcount_exit';
