@@ -91,6 +91,17 @@ describe('record a WASI program, then read it every way', () => {
     ]);
   });
 
+  it('nop records no events, and says so; the profiler is left to report', async () => {
+    const rec = await ftrace(['record', '-t', 'nop', '-o', 'nop.data', path.join(FIXTURES, 'hash.wasm')], dir);
+    expect(rec.code).toBe(0);
+    expect(rec.stderr).toBe('wasm-ftrace: recorded 0 events to nop.data\n');
+    const info = await ftrace(['info', 'nop.data'], dir);
+    expect(info.stdout).toMatch(/^tracer +nop$/m);
+    expect(info.stdout).toMatch(/^events +0$/m);
+    const prof = await ftrace(['record', '-t', 'profiler', path.join(FIXTURES, 'hash.wasm')], dir);
+    expect(prof).toMatchObject({ code: 2, stderr: expect.stringMatching(/report' computes the profile/) });
+  });
+
   it("passes the program's exit code through", async () => {
     const rec = await ftrace(['record', '-o', 'hello.data', path.join(FIXTURES, 'hello.wasm'), 'you'], dir);
     expect(rec.code).toBe(3);
