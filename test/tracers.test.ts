@@ -82,6 +82,11 @@ describe('function tracer', () => {
     x['top']!();
     expect(show(tr.read().events, name)).toEqual(['>mid<-top@0', '>leaf<-mid@0', '>leaf<-mid@0', '>leaf<-top@0']);
     expect(() => tr.setFilter('nosuch*')).toThrow(/'nosuch\*' matches no function/);
+    tr.setFilter('!mid', false); // append a removal: leaf alone remains
+    tr.ring.reset();
+    x['top']!();
+    expect(show(tr.read().events, name)).toEqual(['>leaf<-mid@0', '>leaf<-mid@0', '>leaf<-top@0']);
+    tr.setFilter('leaf mid');
     tr.setNotrace('leaf');
     tr.ring.reset();
     x['top']!();

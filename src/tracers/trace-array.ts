@@ -202,7 +202,7 @@ export class TraceArray {
     }
     const nextFilter = reset ? globs.join(' ') : [this.filterText, ...globs].join(' ').trim();
     for (const t of triggers) this.checkMatches(t.glob, `'${t.text}'`);
-    for (const g of globs) this.checkMatches(g, `'${g}'`);
+    for (const g of globs) this.checkMatches(g.replace(/^!/, ''), `'${g}'`);
     this.filterText = nextFilter;
     this.triggers = triggers;
     this.reattach();
