@@ -1,0 +1,21 @@
+/**
+ * wasm-ftrace for browsers: the library entry point of the browser bundle
+ * (dist/browser/wasm-ftrace.js, `wasm-ftrace/browser`).
+ *
+ * The same API as the Node entry (src/index.ts), plus what a page needs: the
+ * data file decoder, the interceptor and the page runtime (attach()). Only
+ * browser-safe modules are re-exported here, never src/index.ts itself, so
+ * nothing that imports `node:*` can reach the bundle.
+ */
+import './runtime/library-url.js'; // first: see page-auto.ts
+export { instrument, InstrumentError } from './instrument/pass.js';
+export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
+export * from './ftrace/index.js';
+export * from './tracers/index.js';
+export * from './ring/index.js';
+export * from './output/index.js';
+export * from './datafile/index.js';
+export { installInterceptor, sha256Hex } from './runtime/intercept.js';
+export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, ModuleNameInfo } from './runtime/intercept.js';
+export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
+export type { AttachOptions, PageTracer } from './runtime/page.js';

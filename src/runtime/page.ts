@@ -1,0 +1,192 @@
+/**
+ * Tracing a web page: attach() traces every wasm module the page loads from
+ * now on and gives a small control API, also installed as
+ * `globalThis.wasmFtrace` so it can be driven from the DevTools console:
+ *
+ *   wasmFtrace.stop(); wasmFtrace.text(); wasmFtrace.clear(); wasmFtrace.start()
+ *
+ * Browser-safe: no Node APIs (it works in Node too). The drop-in script
+ * (page-auto.ts, dist/browser/auto.js) calls attach() with options read from
+ * its <script> element's data attributes.
+ */
+import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
+import type { TraceClock, TraceData } from '../ring/event.js';
+import { profileRows, resetProfile } from '../tracers/profiler.js';
+import { TraceArray } from '../tracers/trace-array.js';
+import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
+
+/** The name of the control API on globalThis. */
+export const GLOBAL_NAME = 'wasmFtrace';
+
+export interface AttachOptions {
+  /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
+  tracer?: string;
+  /** 'perf' (default, microseconds) or 'counter' */
+  clock?: TraceClock;
+  /** ring buffer size in KiB */
+  bufferKb?: number;
+  /** false: stop recording when the buffer is full instead of overwriting the oldest events */
+  overwrite?: boolean;
+  /** set_ftrace_filter: globs and triggers (`parse*`, `main:traceoff`), space separated */
+  filter?: string;
+  /** set_ftrace_notrace */
+  notrace?: string;
+  /** function_graph: set_graph_function, set_graph_notrace, max_graph_depth */
+  graphFunction?: string;
+  graphNotrace?: string;
+  maxGraphDepth?: number;
+  /** what the pass instruments: `only` / `notrace` globs; exit hooks (default: what the tracer needs) */
+  instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
+  /** start with tracing_on off (start() turns it on); default true */
+  tracingOn?: boolean;
+  /** install the API as globalThis[global] (default 'wasmFtrace'); false: don't */
+  global?: string | false;
+  /** a module left untraced, or an instance not registered (default: console.warn) */
+  onError?: (error: unknown, module?: InterceptedModule) => void;
+}
+
+export interface PageTracer {
+  /** the trace array: tracer, ring buffer, filters (the full API) */
+  readonly trace: TraceArray;
+  readonly interceptor: Interceptor;
+  /** every distinct module the page loaded since attach(), traced or not */
+  readonly modules: readonly InterceptedModule[];
+  /** tracing_on = 1 */
+  start(): void;
+  /** tracing_on = 0: events are no longer written (the hooks stay) */
+  stop(): void;
+  readonly tracing: boolean;
+  /** `echo > trace`: empties the buffer (and the profiler's counters) */
+  clear(): void;
+  /** the trace as data (the buffer is left as it is) */
+  read(): TraceData;
+  /** ftrace's text (`cat trace`) */
+  text(options?: FtraceTextOptions): string;
+  /** Chrome trace JSON (Perfetto, chrome://tracing) */
+  chrome(): string;
+  /** folded stacks (flamegraph.pl, speedscope) */
+  folded(): string;
+  /** the function profile (trace_stat/function): live counters with the profiler tracer, else computed from the trace */
+  profile(): string;
+  /** counters: entries, written, lost, ... */
+  readonly stats: TraceArray['stats'];
+  /** Puts WebAssembly back and removes the global; modules loaded meanwhile stay instrumented (and their events stop with stop()). */
+  detach(): void;
+}
+
+/** Traces every wasm module the page loads from now on. One attach at a time (detach() first). */
+export function attach(options: AttachOptions = {}): PageTracer {
+  const tr = new TraceArray({
+    ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.bufferKb !== undefined ? { bufferKb: options.bufferKb } : {}),
+    ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
+  });
+  // No instance exists yet: each expression is checked against the modules as they come.
+  if (options.filter) tr.setFilter(options.filter);
+  if (options.notrace) tr.setNotrace(options.notrace);
+  if (options.graphFunction) tr.setGraphFunction(options.graphFunction);
+  if (options.graphNotrace) tr.setGraphNotrace(options.graphNotrace);
+  if (options.maxGraphDepth !== undefined) tr.maxGraphDepth = options.maxGraphDepth;
+  if (options.tracingOn === false) tr.tracingOn = false;
+
+  const ins = options.instrument ?? {};
+  const interceptor = installInterceptor(tr, {
+    instrument: { ...(ins.only ? { only: ins.only } : {}), ...(ins.notrace ? { notrace: ins.notrace } : {}) },
+    exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
+    onError:
+      options.onError ??
+      ((e, m) => console.warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
+  });
+
+  const globalName = options.global === undefined ? GLOBAL_NAME : options.global;
+  const api: PageTracer = {
+    trace: tr,
+    interceptor,
+    get modules() {
+      return interceptor.modules;
+    },
+    start() {
+      tr.tracingOn = true;
+    },
+    stop() {
+      tr.tracingOn = false;
+    },
+    get tracing() {
+      return tr.tracingOn;
+    },
+    clear() {
+      tr.ring.reset();
+      if (tr.tracer.name === 'profiler') resetProfile(tr);
+    },
+    read: () => tr.read(),
+    text: (o) => formatFtraceText(tr.read(), o),
+    chrome: () => formatChromeTrace(tr.read()),
+    folded: () => formatFolded(tr.read()),
+    profile: () => (tr.tracer.name === 'profiler' ? formatProfileRows(profileRows(tr), { times: tr.clock === 'perf' }) : formatProfile(tr.read())),
+    get stats() {
+      return tr.stats;
+    },
+    detach() {
+      interceptor.uninstall();
+      const g = globalThis as Record<string, unknown>;
+      if (globalName && g[globalName] === api) delete g[globalName];
+    },
+  };
+  if (globalName) (globalThis as Record<string, unknown>)[globalName] = api;
+  return api;
+}
+
+/**
+ * AttachOptions from data attributes (a <script> element's `dataset`):
+ * data-tracer, data-clock, data-buffer-kb, data-overwrite, data-filter,
+ * data-notrace, data-graph-function, data-graph-notrace, data-depth,
+ * data-only, data-skip (the pass's notrace globs), data-exit-hooks,
+ * data-tracing-on, data-global. Unknown attributes are ignored; a bad
+ * value throws.
+ */
+export function optionsFromDataset(data: Record<string, string | undefined>): AttachOptions {
+  const o: AttachOptions = {};
+  const num = (key: string): number | undefined => {
+    const v = data[key];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`wasm-ftrace: data-${kebab(key)}="${v}" is not a whole number`);
+    return n;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const v = data[key];
+    if (v === undefined) return undefined;
+    if (v === '' || v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new Error(`wasm-ftrace: data-${kebab(key)}="${v}" is not true or false`);
+  };
+  const globs = (key: string): string[] | undefined => {
+    const v = data[key]?.trim();
+    return v ? v.split(/[\s,]+/) : undefined;
+  };
+  if (data['tracer']) o.tracer = data['tracer'];
+  if (data['clock']) o.clock = data['clock'] as TraceClock;
+  if (data['filter']) o.filter = data['filter'];
+  if (data['notrace']) o.notrace = data['notrace'];
+  if (data['graphFunction']) o.graphFunction = data['graphFunction'];
+  if (data['graphNotrace']) o.graphNotrace = data['graphNotrace'];
+  const bufferKb = num('bufferKb');
+  if (bufferKb !== undefined) o.bufferKb = bufferKb;
+  const depth = num('depth');
+  if (depth !== undefined) o.maxGraphDepth = depth;
+  const overwrite = bool('overwrite');
+  if (overwrite !== undefined) o.overwrite = overwrite;
+  const tracingOn = bool('tracingOn');
+  if (tracingOn !== undefined) o.tracingOn = tracingOn;
+  const only = globs('only');
+  const skip = globs('skip');
+  const exitHooks = bool('exitHooks');
+  if (only || skip || exitHooks !== undefined) o.instrument = { ...(only ? { only } : {}), ...(skip ? { notrace: skip } : {}), ...(exitHooks !== undefined ? { exitHooks } : {}) };
+  if (data['global'] !== undefined) o.global = data['global'] === '' || data['global'] === 'false' ? false : data['global'];
+  return o;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,239 @@
+/**
+ * The browser build in real headless Chromium (Debian's /usr/bin/chromium,
+ * driven by playwright-core): the example page traced by the drop-in
+ * script must record exactly what the same calls record in Node. Without
+ * Chromium these tests fail, saying how to install it (they never skip).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { instrument } from '../src/instrument/pass.js';
+import { TraceArray } from '../src/tracers/trace-array.js';
+import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceEvent } from '../src/ring/event.js';
+import * as nodeEntry from '../src/index.js';
+// plain JS, shared with the example page
+import { CALLS, FIXTURE } from '../examples/browser/calls.js';
+import { launchChromium, requireChromium, serveDirectory, type Chromium, type StaticServer } from './helpers/chromium.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const artifacts = path.join(root, 'test-artifacts');
+const BUNDLE = path.join(root, 'dist/browser/wasm-ftrace.js');
+const calls = CALLS as [string, number[]][];
+
+let browser: Chromium;
+let server: StaticServer;
+
+beforeAll(async () => {
+  requireChromium(); // first: a clear message when it is missing
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-browser.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
+  mkdirSync(artifacts, { recursive: true });
+  server = await serveDirectory(root);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A page that fails the test on any uncaught error or console error. */
+async function newPage(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  return { page, errors };
+}
+
+/** What must agree between two traces of the same calls: everything but time. */
+function shape(events: readonly TraceEvent[]): string[] {
+  return events.map((e) =>
+    e.type === EVENT_ENTRY ? `entry ${e.instance} ${e.ip} <- ${e.parent} depth ${e.depth}` : e.type === EVENT_EXIT ? `exit ${e.instance} ${e.ip} depth ${e.depth}` : `type ${e.type} ${e.ip}`,
+  );
+}
+
+/** The example's calls, traced in Node the library's way. */
+async function traceInNode(): Promise<TraceData> {
+  const bytes = readFileSync(path.join(root, FIXTURE as string));
+  const { binary } = instrument(bytes, { exitHooks: true });
+  const tr = new TraceArray({ tracer: 'function_graph' });
+  const { instance } = await tr.instantiate(new WebAssembly.Module(binary), {}, 'recursion.wasm');
+  for (const [name, args] of calls) (instance.exports[name] as (...a: number[]) => number)(...args);
+  return tr.read();
+}
+
+describe('browser bundle', () => {
+  it('imports no Node module but binaryen.js guarded node:module, and exports the Node entry API', async () => {
+    const text = readFileSync(BUNDLE, 'utf8');
+    // the only module specifiers left in the bundle are its externals, node:*
+    const nodeImports = [...text.matchAll(/(?:\bimport\s*\(\s*|\bfrom\s*|\bimport\s+)["'](node:[^"']+)["']/g)].map((m) => m[1]);
+    expect(new Set(nodeImports)).toEqual(new Set(['node:module']));
+    expect(text).toContain('await import("node:module")');
+    expect(text).not.toMatch(/node-writer|node-reader|node:wasi|node:worker_threads/);
+    const lib = (await import(BUNDLE)) as Record<string, unknown>;
+    for (const key of Object.keys(nodeEntry)) expect(typeof lib[key], key).toBe(typeof (nodeEntry as Record<string, unknown>)[key]);
+    for (const key of ['attach', 'installInterceptor', 'decodeDataFile', 'formatFtraceText', 'toChromeTrace']) expect(typeof lib[key], key).toBe('function');
+  });
+});
+
+describe('the example page in Chromium', () => {
+  it('traces recursion.wasm with the drop-in script exactly as Node traces the same calls', async () => {
+    const { page, errors } = await newPage();
+    await page.goto(`${server.url}/examples/browser/index.html`);
+    await page.waitForSelector('html[data-state]', { timeout: 60_000 });
+    const state = await page.evaluate(() => document.documentElement.dataset['state']);
+    expect(state, await page.locator('#status').textContent() ?? '').toBe('done');
+
+    const got = await page.evaluate(() => {
+      const ft = (globalThis as unknown as { wasmFtrace: import('../src/runtime/page.js').PageTracer }).wasmFtrace;
+      return {
+        trace: ft.read(),
+        modules: ft.modules.map((m) => ({ name: m.name, status: m.status, loads: m.loads, instances: m.instances.length })),
+        text: ft.text(),
+        checks: (window as unknown as { exampleChecks: unknown }).exampleChecks,
+        pre: document.getElementById('trace')!.textContent,
+        isolated: globalThis.crossOriginIsolated,
+      };
+    });
+    const want = await traceInNode();
+    expect(got.trace.tracer).toBe('function_graph');
+    expect(got.trace.lost).toBe(0);
+    expect(got.modules).toEqual([{ name: 'recursion.wasm', status: 'traced', loads: 1, instances: 1 }]);
+    expect(got.trace.instances.map((i) => i.names)).toEqual(want.instances.map((i) => i.names));
+    expect(shape(got.trace.events)).toEqual(shape(want.events));
+    expect(got.trace.events.length).toBeGreaterThan(50);
+    // the page saw the engine's own objects and the original interface
+    expect(got.checks).toEqual({
+      moduleIsModule: true,
+      instanceIsInstance: true,
+      imports: [],
+      exports: ['fact', 'fact64', 'fib', 'sum_fibs', 'is_even', 'is_odd', 'combo'],
+    });
+    expect(got.pre).toBe(got.text);
+    expect(got.isolated).toBe(true); // the test server's COOP/COEP: a 5 us timer
+    expect(got.text).toMatch(/^# tracer: function_graph/);
+    expect(got.text).toContain('combo() {');
+
+    // the synchronous API, the control API
+    const more = await page.evaluate(async () => {
+      const ft = (globalThis as unknown as { wasmFtrace: import('../src/runtime/page.js').PageTracer }).wasmFtrace;
+      const bytes = await (await fetch('/wasm-fixtures/build/recursion.wasm')).arrayBuffer();
+      const m = new WebAssembly.Module(bytes);
+      const i = new WebAssembly.Instance(m, {});
+      const fact = i.exports['fact'] as (n: number) => number;
+      const before = ft.stats.written;
+      fact(3);
+      const traced = ft.stats.written - before;
+      ft.stop();
+      fact(3);
+      const whileStopped = ft.stats.written - before - traced;
+      ft.start();
+      ft.clear();
+      fact(2);
+      const afterClear = ft.read().events.length;
+      const outputs = { chrome: JSON.parse(ft.chrome()).traceEvents.length > 0, folded: ft.folded(), profile: ft.profile() };
+      return {
+        isModule: m instanceof WebAssembly.Module,
+        isInstance: i instanceof WebAssembly.Instance,
+        ctor: m.constructor === WebAssembly.Module,
+        loads: ft.modules[0]!.loads,
+        instances: ft.modules[0]!.instances.length,
+        traced,
+        whileStopped,
+        afterClear,
+        outputs,
+      };
+    });
+    expect(more).toMatchObject({ isModule: true, isInstance: true, ctor: true, loads: 2, instances: 2, traced: 6, whileStopped: 0, afterClear: 4 });
+    expect(more.outputs.chrome).toBe(true);
+    expect(more.outputs.folded).toMatch(/fact;fact/);
+    expect(more.outputs.profile).toMatch(/fact \[recursion\.wasm\]\s+2\s/); // two instances now: names are qualified
+
+    await page.evaluate(() => {
+      const ft = (globalThis as unknown as { wasmFtrace: import('../src/runtime/page.js').PageTracer }).wasmFtrace;
+      ft.detach();
+      return [typeof (globalThis as Record<string, unknown>)['wasmFtrace'], (WebAssembly.Module as unknown as Record<symbol, unknown>)[Symbol.for('wasm-ftrace.interceptor')]];
+    }).then((r) => expect(r).toEqual(['undefined', undefined]));
+
+    // the screenshot, as the page looked once traced (a CI artifact)
+    await page.reload();
+    await page.waitForSelector('html[data-state="done"]', { timeout: 60_000 });
+    await page.screenshot({ path: path.join(artifacts, 'browser-example.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('reads its options from the script element (data attributes)', async () => {
+    const { page, errors } = await newPage();
+    await page.goto(`${server.url}/__blank.html`);
+    const got = await page.evaluate(async () => {
+      const s = document.createElement('script');
+      s.type = 'module';
+      s.src = '/dist/browser/auto.js';
+      s.dataset['tracer'] = 'function';
+      s.dataset['filter'] = 'fib';
+      s.dataset['clock'] = 'counter';
+      document.head.append(s);
+      await new Promise((r) => s.addEventListener('load', r));
+      const ft = await (globalThis as unknown as { wasmFtraceReady: Promise<import('../src/runtime/page.js').PageTracer> }).wasmFtraceReady;
+      const { instance } = await WebAssembly.instantiateStreaming(fetch('/wasm-fixtures/build/recursion.wasm'));
+      (instance.exports['fib'] as (n: number) => number)(4);
+      (instance.exports['fact'] as (n: number) => number)(4);
+      const data = ft.read();
+      return { tracer: data.tracer, clock: data.clock, names: [...new Set(data.events.map((e) => data.instances[e.instance]!.names[e.ip]))], n: data.events.length };
+    });
+    // fib(4) enters fib 9 times; fact is filtered out
+    expect(got).toEqual({ tracer: 'function', clock: 'counter', names: ['fib'], n: 9 });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('instrument() on the main thread', () => {
+  it('is measured in Chromium for a small fixture and sql.js (688 KB)', async () => {
+    const { page, errors } = await newPage();
+    await page.goto(`${server.url}/__blank.html`);
+    const result = await page.evaluate(async () => {
+      const t0 = performance.now();
+      // (a string, so that vitest leaves this import() alone)
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof import('../src/browser.js')>;
+      const lib = await load('/dist/browser/wasm-ftrace.js');
+      const loadMs = performance.now() - t0;
+      const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const time = (input: Uint8Array, exitHooks: boolean) => {
+        const ms: number[] = [];
+        let valid = true;
+        for (let i = 0; i < 5; i++) {
+          const s = performance.now();
+          const r = lib.instrument(input, { exitHooks });
+          ms.push(performance.now() - s);
+          valid &&= WebAssembly.validate(r.binary as Uint8Array<ArrayBuffer>);
+        }
+        const warm = ms.slice(1).sort((a, b) => a - b);
+        return { size: input.length, first: ms[0]!, median: warm[Math.floor(warm.length / 2)]!, max: Math.max(...ms), valid };
+      };
+      const fixture = await bytes('/wasm-fixtures/build/recursion.wasm');
+      const sql = await bytes('/node_modules/sql.js/dist/sql-wasm.wasm');
+      return {
+        libraryLoadMs: loadMs,
+        fixture: time(fixture, false),
+        fixtureExitHooks: time(fixture, true),
+        sqlJs: time(sql, false),
+        sqlJsExitHooks: time(sql, true),
+      };
+    });
+    const round = (x: unknown): unknown => (typeof x === 'number' ? Math.round(x * 10) / 10 : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x);
+    const report = round(result);
+    writeFileSync(path.join(artifacts, 'browser-instrument-timings.json'), `${JSON.stringify({ chromium: browser.context.browser()?.version() ?? null, ...(report as object) }, null, 2)}\n`);
+    console.log(`instrument() on Chromium's main thread (ms): ${JSON.stringify(report)}`);
+    for (const k of ['fixture', 'fixtureExitHooks', 'sqlJs', 'sqlJsExitHooks'] as const) expect(result[k].valid, k).toBe(true);
+    expect(result.sqlJs.size).toBeGreaterThan(600_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
