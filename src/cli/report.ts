@@ -1,10 +1,31 @@
 /** `wasm-ftrace report [file]`: the profile of a recorded trace (trace_stat/function). */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { filterTrace, isEmptyFilter } from '../output/filter.js';
 import { formatProfile, type ProfileSort } from '../output/profile.js';
+import { toTraceData } from '../datafile/decode.js';
+import { viewerHtml } from '../viewer/page.js';
+import { CliError } from './errors.js';
+import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
 import { addSharedOptions, positiveInt, type SharedFlags } from './options.js';
-import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
+import { DEFAULT_DATA_FILE, loadDataFile, loadTrace, readFilterOf } from './trace-file.js';
+
+/**
+ * The bundled viewer (scripts/build-browser.mjs writes dist/viewer/viewer.js):
+ * next to the built CLI (dist/cli/../viewer), or under dist/ when this file
+ * runs from its source (tests).
+ */
+function findViewerBundle(): string | null {
+  for (const rel of ['../viewer/viewer.js', '../../dist/viewer/viewer.js']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return null;
+}
 
 const SORTS: readonly ProfileSort[] = ['total', 'self', 'calls', 'avg', 'hits', 'name'];
 
@@ -17,7 +38,8 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       if (!SORTS.includes(v as ProfileSort)) throw new InvalidArgumentError(`unknown column '${v}' (${SORTS.join(', ')})`);
       return v;
     })
-    .option('-n, --limit <rows>', 'print at most this many rows', positiveInt);
+    .option('-n, --limit <rows>', 'print at most this many rows', positiveInt)
+    .option('--html <file>', 'write the trace viewer (timeline, flame graph, profile) as one HTML page with the trace inside');
   addSharedOptions(cmd, 'report').addHelpText(
     'after',
     `
@@ -28,9 +50,34 @@ hits.
 Examples:
   $ wasm-ftrace report
   $ wasm-ftrace report -s self -n 20 trace.data
-  $ wasm-ftrace report -F 'png_*' --time-filter 10us`,
-  ).action((file: string, flags: SharedFlags & { sort?: ProfileSort; limit?: number }) => {
+  $ wasm-ftrace report -F 'png_*' --time-filter 10us
+  $ wasm-ftrace report --html trace.html     # open it in a browser; works offline`,
+  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort; limit?: number; html?: string }) => {
+    if (flags.html !== undefined) {
+      await writeHtml(file, flags.html, flags, ctx);
+      return;
+    }
     const trace = loadTrace(file, flags, ctx.io);
     ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }));
   });
+}
+
+/** `report --html out.html`: the viewer page with the data file inside (or the filtered trace, with read-time filters). */
+async function writeHtml(file: string, out: string, flags: Partial<SharedFlags>, ctx: CommandContext): Promise<void> {
+  const bundle = findViewerBundle();
+  if (!bundle) throw new CliError("the trace viewer is not built (dist/viewer/viewer.js is missing): run 'npm run build'");
+  const viewerJs = readFileSync(bundle, 'utf8');
+  const decoded = loadDataFile(file, ctx.io); // checks the file, reports its warnings
+  const filter = readFilterOf(flags);
+  const name = path.basename(file);
+  let html: string;
+  if (isEmptyFilter(filter)) {
+    const bytes = await readInputFile(file);
+    html = viewerHtml(viewerJs, { dataFileBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), name });
+  } else {
+    const trace = filterTrace(toTraceData(decoded), filter);
+    html = viewerHtml(viewerJs, { traceJson: JSON.stringify(trace), name: `${name} (filtered)` });
+  }
+  await writeFileAtomic(out, html);
+  ctx.io.stderr(`wasm-ftrace: wrote the trace viewer to ${out} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB)\n`);
 }
