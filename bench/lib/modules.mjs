@@ -86,6 +86,36 @@ function npmPackFile(spec, member, dest) {
   }
 }
 
+/**
+ * A whole package, `npm pack`ed once into the cache: its directory
+ * (`{ dir }`), or `{ error }` when the registry cannot be reached. The hook
+ * overhead benchmark needs resvg's glue as well as its module.
+ */
+export function packedPackage(spec, key) {
+  const dir = join(CACHE, key);
+  if (existsSync(join(dir, 'package.json'))) return { dir };
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = join(CACHE, `pack-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const out = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', tmp], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    const tgz = join(tmp, out.trim().split('\n').pop());
+    execFileSync('tar', ['-xzf', tgz, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(join(tmp, 'package'), dir);
+    return { dir };
+  } catch (e) {
+    const msg = (e.stderr?.toString() || e.message || String(e)).trim().split('\n').slice(-2).join(' ');
+    return { error: `npm pack ${spec} failed: ${msg}` };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** Custom section names and sizes, from a plain walk of the section headers. */
 export function customSections(bytes) {
   const out = [];

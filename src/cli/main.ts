@@ -17,6 +17,7 @@ import { registerReport } from './report.js';
 import { registerReplay } from './replay.js';
 import { registerDump } from './dump.js';
 import { registerInfo } from './info.js';
+import { registerBench } from './bench.js';
 import { InstrumentError } from '../instrument/pass.js';
 import { ProgramError } from '../runtime/wasi.js';
 import { FilterError } from '../ftrace/hash.js';
@@ -61,6 +62,7 @@ Run 'wasm-ftrace <command> --help' for a command's options.`,
   registerInfo(program, ctx);
   registerList(program, ctx);
   registerRun(program, ctx);
+  registerBench(program, ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout(s),
