@@ -19,29 +19,15 @@
 import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { startRecording, type Recording } from '../datafile/node-writer.js';
-import type { TraceClock } from '../ring/event.js';
-import { TraceArray } from '../tracers/trace-array.js';
+import type { TraceArray } from '../tracers/trace-array.js';
+import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 
 export const CONFIG_ENV = 'WASM_FTRACE_CONFIG';
 
-export interface PreloadConfig {
+export interface PreloadConfig extends TraceOptions {
   /** the trace data file to write */
   output: string;
-  /** 'function' (default), 'function_graph', 'profiler', 'nop' */
-  tracer?: string;
-  clock?: TraceClock;
-  bufferKb?: number;
-  overwrite?: boolean;
-  /** set_ftrace_filter / set_ftrace_notrace text (globs and triggers) */
-  filter?: string;
-  notrace?: string;
-  /** function_graph: set_graph_function, set_graph_notrace, max_graph_depth */
-  graphFunction?: string;
-  graphNotrace?: string;
-  maxGraphDepth?: number;
-  /** what the pass instruments: `only` / `notrace` globs; exit hooks (default: what the tracer needs) */
-  instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
   /** the command line to record in the file (default: process.argv) */
   command?: string[];
   /** no summary line at exit (errors are still reported) */
@@ -100,18 +86,7 @@ export interface PreloadSession {
 
 /** Sets up tracing for this process: the trace array, the recording, the interceptor. */
 export async function startPreload(config: PreloadConfig): Promise<PreloadSession> {
-  const tr = new TraceArray({
-    ...(config.tracer !== undefined ? { tracer: config.tracer } : {}),
-    ...(config.clock !== undefined ? { clock: config.clock } : {}),
-    ...(config.bufferKb !== undefined ? { bufferKb: config.bufferKb } : {}),
-    ...(config.overwrite !== undefined ? { overwrite: config.overwrite } : {}),
-  });
-  // No instance exists yet: the expressions are checked against each module as it comes.
-  if (config.filter) tr.setFilter(config.filter);
-  if (config.notrace) tr.setNotrace(config.notrace);
-  if (config.graphFunction) tr.setGraphFunction(config.graphFunction);
-  if (config.graphNotrace) tr.setGraphNotrace(config.graphNotrace);
-  if (config.maxGraphDepth !== undefined) tr.maxGraphDepth = config.maxGraphDepth;
+  const tr = traceArrayFrom(config);
 
   const recording = startRecording(tr, {
     path: config.output,

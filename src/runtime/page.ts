@@ -12,31 +12,14 @@
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
 import type { TraceClock, TraceData } from '../ring/event.js';
 import { profileRows, resetProfile } from '../tracers/profiler.js';
-import { TraceArray } from '../tracers/trace-array.js';
+import type { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
+import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 
 /** The name of the control API on globalThis. */
 export const GLOBAL_NAME = 'wasmFtrace';
 
-export interface AttachOptions {
-  /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
-  tracer?: string;
-  /** 'perf' (default, microseconds) or 'counter' */
-  clock?: TraceClock;
-  /** ring buffer size in KiB */
-  bufferKb?: number;
-  /** false: stop recording when the buffer is full instead of overwriting the oldest events */
-  overwrite?: boolean;
-  /** set_ftrace_filter: globs and triggers (`parse*`, `main:traceoff`), space separated */
-  filter?: string;
-  /** set_ftrace_notrace */
-  notrace?: string;
-  /** function_graph: set_graph_function, set_graph_notrace, max_graph_depth */
-  graphFunction?: string;
-  graphNotrace?: string;
-  maxGraphDepth?: number;
-  /** what the pass instruments: `only` / `notrace` globs; exit hooks (default: what the tracer needs) */
-  instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
+export interface AttachOptions extends TraceOptions {
   /** start with tracing_on off (start() turns it on); default true */
   tracingOn?: boolean;
   /** install the API as globalThis[global] (default 'wasmFtrace'); false: don't */
@@ -76,18 +59,7 @@ export interface PageTracer {
 
 /** Traces every wasm module the page loads from now on. One attach at a time (detach() first). */
 export function attach(options: AttachOptions = {}): PageTracer {
-  const tr = new TraceArray({
-    ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    ...(options.bufferKb !== undefined ? { bufferKb: options.bufferKb } : {}),
-    ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
-  });
-  // No instance exists yet: each expression is checked against the modules as they come.
-  if (options.filter) tr.setFilter(options.filter);
-  if (options.notrace) tr.setNotrace(options.notrace);
-  if (options.graphFunction) tr.setGraphFunction(options.graphFunction);
-  if (options.graphNotrace) tr.setGraphNotrace(options.graphNotrace);
-  if (options.maxGraphDepth !== undefined) tr.maxGraphDepth = options.maxGraphDepth;
+  const tr = traceArrayFrom(options);
   if (options.tracingOn === false) tr.tracingOn = false;
 
   const ins = options.instrument ?? {};
