@@ -321,13 +321,7 @@ export class RingBuffer {
     }
     const slot = this.reserve();
     if (slot < 0) return false;
-    this.typeA[slot] = EVENT_MARKER;
-    this.instanceA[slot] = instance;
-    this.ipA[slot] = 0;
-    this.parentA[slot] = 0;
-    this.depthA[slot] = 0;
-    this.tsA[slot] = ts;
-    this.durationA[slot] = 0;
+    this.store(slot, EVENT_MARKER, instance, 0, 0, 0, ts, 0);
     this.markers.set(slot, s);
     this.nMarkerBytes += cost;
     return true;
@@ -474,6 +468,12 @@ export class RingBuffer {
   private writeAfterHook(type: EventType, instance: number, ip: number, parent: number, depth: number, ts: number, duration: number): boolean {
     const slot = this.reserve();
     if (slot < 0) return false;
+    this.store(slot, type, instance, ip, parent, depth, ts, duration);
+    return true;
+  }
+
+  /** One record's fields into `slot`; write() keeps its own copy inline, as its hot path. */
+  private store(slot: number, type: EventType, instance: number, ip: number, parent: number, depth: number, ts: number, duration: number): void {
     this.typeA[slot] = type;
     this.instanceA[slot] = instance;
     this.ipA[slot] = ip;
@@ -481,7 +481,6 @@ export class RingBuffer {
     this.depthA[slot] = depth;
     this.tsA[slot] = ts;
     this.durationA[slot] = duration;
-    return true;
   }
 
   private updateWhenFull(): void {
