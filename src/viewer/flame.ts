@@ -6,7 +6,7 @@
  * visited, so drawing is bounded by what is visible.
  */
 import { formatDuration } from './model.js';
-import { DIM, DIM_TEXT, FONT, ROW, TEXT, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
+import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
 
 export class FlameGraph {
   readonly root: HTMLDivElement;
@@ -25,11 +25,7 @@ export class FlameGraph {
   stats = { rects: 0, labels: 0, ms: 0 };
 
   constructor(parent: HTMLElement) {
-    this.root = document.createElement('div');
-    this.root.className = 'wft-view wft-flame';
-    this.canvas = document.createElement('canvas');
-    this.root.appendChild(this.canvas);
-    parent.appendChild(this.root);
+    ({ root: this.root, canvas: this.canvas } = canvasView(parent, 'wft-flame'));
     this.wire();
   }
 

@@ -43,6 +43,16 @@ export function fitLabel(name: string, width: number): string {
 }
 
 /** Sizes a canvas to its box in device pixels; returns the CSS size, and a context scaled to CSS pixels. */
+/** A view's root element holding one canvas, added to `parent`. */
+export function canvasView(parent: HTMLElement, className: string): { root: HTMLDivElement; canvas: HTMLCanvasElement } {
+  const root = document.createElement('div');
+  root.className = `wft-view ${className}`;
+  const canvas = document.createElement('canvas');
+  root.appendChild(canvas);
+  parent.appendChild(root);
+  return { root, canvas };
+}
+
 export function fitCanvas(canvas: HTMLCanvasElement): { w: number; h: number; ctx: CanvasRenderingContext2D } {
   const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));
   const box = canvas.parentElement ?? canvas;

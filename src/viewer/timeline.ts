@@ -9,7 +9,7 @@
  * pans); drag: pan; double click: show everything.
  */
 import { CALL_NO_ENTRY, CALL_NO_EXIT, firstAbove, firstStartAtOrAfter, formatDuration } from './model.js';
-import { DIM, DIM_TEXT, FONT, ROW, TEXT, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
+import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
 
 const RULER = 22;
 const LANE_HEAD = 18;
@@ -47,11 +47,7 @@ export class Timeline {
   stats: DrawStats = { rects: 0, labels: 0, merged: 0, ms: 0 };
 
   constructor(parent: HTMLElement) {
-    this.root = document.createElement('div');
-    this.root.className = 'wft-view wft-timeline';
-    this.canvas = document.createElement('canvas');
-    this.root.appendChild(this.canvas);
-    parent.appendChild(this.root);
+    ({ root: this.root, canvas: this.canvas } = canvasView(parent, 'wft-timeline'));
     this.wire();
   }
 
