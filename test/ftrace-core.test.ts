@@ -286,28 +286,64 @@ describe('safety: unregister inside callbacks, recursion, grace periods', () => 
     expect(ft.stats.recursionMissed).toBe(9);
   });
 
-  it('call_rcu callbacks wait for the next quiescent point', async () => {
+  it('call_rcu callbacks never run inside mcount: only at a quiescent point with no guest frames below', async () => {
     const { ft, exports } = coreInstance();
     const log: string[] = [];
     const d = createOps(
       (ip) => {
-        log.push(`cb ${ip} depth ${ft.rcu.depth}`);
-        ft.callRcu(() => log.push(`reclaim at depth ${ft.rcu.depth}`));
+        log.push(`cb ${ip}`);
+        if (ip === IP.helper_a) ft.callRcu(() => log.push(`reclaim (depth ${ft.rcu.depth}, host depth ${ft.rcu.hostDepth})`));
       },
       { dynamic: true },
     );
-    ft.setFilter(d, 'helper_a');
+    ft.setFilter(d, 'helper_a leaf');
     ft.register(d);
+    // helper_a's walk ends, then helper_a (still on the stack) calls leaf:
+    // the reclaimer must not have run in between
     exports['helper_a']!();
-    expect(log).toEqual(['cb 5 depth 1', 'reclaim at depth 0']);
-    // outside any dispatch it still never runs synchronously
+    expect(log).toEqual([`cb ${IP.helper_a}`, `cb ${IP.leaf}`]);
+    expect(ft.stats.rcuPending).toBe(1);
+    await Promise.resolve(); // a microtask: an empty stack
+    expect(log[2]).toBe('reclaim (depth 0, host depth 0)');
+    // the outermost host call returning is a quiescent point too
+    ft.rcu.callGuest(() => exports['helper_a']!());
+    expect(log.slice(3)).toEqual([`cb ${IP.helper_a}`, `cb ${IP.leaf}`, 'reclaim (depth 0, host depth 0)']);
+    // a nested host call (guest -> import -> export) is not
+    ft.rcu.callGuest(() => {
+      ft.rcu.callGuest(() => exports['helper_a']!());
+      expect(log).toHaveLength(8);
+    });
+    expect(log).toHaveLength(9);
+    // outside any call it still never runs synchronously
     ft.callRcu(() => log.push('later'));
-    expect(log).toHaveLength(2);
+    expect(log).toHaveLength(9);
     await Promise.resolve();
-    expect(log[2]).toBe('later');
+    expect(log[9]).toBe('later');
   });
 
-  it('synchronize() resolves at once when quiescent, and after the dispatch when called inside one', async () => {
+  it('a reclaimer waits while a read-side section is held, and a throwing one does not stop the rest', async () => {
+    const { ft } = coreInstance();
+    const log: string[] = [];
+    ft.rcu.readLock();
+    ft.callRcu(() => log.push('a'));
+    await Promise.resolve();
+    expect(log).toEqual([]);
+    ft.rcu.readUnlock();
+    expect(log).toEqual([]);
+    await Promise.resolve();
+    expect(log).toEqual(['a']);
+    const errors: unknown[] = [];
+    ft.rcu.onError = (e) => errors.push(e);
+    ft.callRcu(() => {
+      throw new Error('boom');
+    });
+    ft.callRcu(() => log.push('b'));
+    await Promise.resolve();
+    expect(log).toEqual(['a', 'b']);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['boom']);
+  });
+
+  it('synchronize() resolves at the next quiescent point, after the dispatch when called inside one', async () => {
     const { ft, exports } = coreInstance();
     await ft.synchronize();
     const order: string[] = [];
@@ -319,7 +355,8 @@ describe('safety: unregister inside callbacks, recursion, grace periods', () => 
     ft.register(d);
     exports['leaf']!();
     order.push('returned');
-    await Promise.resolve();
+    expect(order).toEqual(['callback', 'returned']);
+    await ft.synchronize();
     expect(order).toEqual(['callback', 'returned', 'synchronized']);
   });
 });

@@ -219,7 +219,7 @@ export class Ftrace {
     // Dynamic ops may be freed: every caller that could still reach it must be
     // done before we return. At depth 0 none is in flight. Inside a callback
     // the walks below us re-check ENABLED, which we just cleared, so they are
-    // done with it too; nothing else holds it.
+    // done with it too; nothing else holds it. (The model: rcu.ts.)
   }
 
   /** core_kernel_data(addr): is addr inside the module's static data? */
@@ -282,14 +282,23 @@ export class Ftrace {
     return { recursionMissed: missed, rcuPending: this.rcu.pending };
   }
 
-  /** Resolves when no dispatch that was in flight when called can still be running. */
+  /** Resolves at the next quiescent point: no guest frames on the stack, no dispatch in flight (rcu.ts). */
   synchronize(): Promise<void> {
     return this.rcu.synchronize();
   }
 
-  /** Runs `cb` at the next quiescent point (call_rcu). */
+  /**
+   * call_rcu: runs `cb` at the next quiescent point (rcu.ts): when the
+   * outermost call from the host into the instance returns (callGuest), or
+   * from a microtask. Never inside mcount, never synchronously.
+   */
   callRcu(cb: () => void): void {
     this.rcu.callRcu(cb);
+  }
+
+  /** Calls into the instance from the host (an export), counted so that its return is a quiescent point. */
+  callGuest<T>(fn: () => T): T {
+    return this.rcu.callGuest(fn);
   }
 
   // ------------------------------------------------------------------ views

@@ -1,20 +1,41 @@
 /**
- * Grace periods for a single JavaScript thread, tied to the dispatch depth.
+ * Grace periods for a single JavaScript thread: the one place that says what
+ * a quiescent point is.
  *
- * The kernel's list walk runs with preemption disabled, so "every CPU has
- * scheduled once" (synchronize_sched) proves that no walk that could have
- * seen an ops is still running. Here the read-side section is the host's
- * dispatch: the list function raises `depth` while it walks, and a grace
- * period has passed whenever depth is back to 0 (the quiescent state).
+ * The model, in two promises:
  *
- * Inside a callback (depth > 0) nobody can wait: the walk that called us is
- * below us on the stack. Unregister therefore makes the ops unreachable at
- * once (ENABLED cleared, which every walk checks before calling) and defers
- * only what may wait - the reclaimer queue - to the next quiescent point.
+ * 1. An ops is unreachable once unregister returns. Every list walk is a
+ *    read-side section (readLock/readUnlock, the wasm analogue of
+ *    preempt_disable_notrace) and re-checks ENABLED before each call, so an
+ *    unregister from inside a callback also stops the walks below it on the
+ *    stack; the host never reads a guest's ops struct after unregister
+ *    returned. Nothing waits for this: it holds at once.
+ *
+ * 2. Reclaimers (callRcu, the kernel's call_rcu) run only at a quiescent
+ *    point: a moment with no guest frames on the stack, so a reclaimer may
+ *    call back into the guest (its `free()`) without re-entering code that
+ *    was interrupted, such as the allocator whose prologue fired mcount.
+ *    There are two such points:
+ *      - the outermost call from the host into the instance returns (host
+ *        call depth back to 0: counted by whoever wraps the instance's
+ *        entry points, through enterGuest/leaveGuest);
+ *      - a microtask: it runs on an empty JavaScript stack.
+ *    Never inside mcount, and never synchronously in callRcu.
+ *    synchronize() resolves at the next quiescent point.
+ *
+ * Workers and shared memory (several threads) extend point 2: a grace
+ * period then also waits for every other thread to pass one.
  */
 export class GracePeriod {
   /** nesting of read-side sections (list walks) now in flight */
   depth = 0;
+  /** calls from the host into the instance now in flight, as reported by enterGuest/leaveGuest */
+  hostDepth = 0;
+  /** where a throwing reclaimer's error goes: by default re-thrown on its own, from a microtask */
+  onError: (error: unknown) => void = (error) =>
+    queueMicrotask(() => {
+      throw error;
+    });
   private callbacks: (() => void)[] = [];
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
@@ -24,31 +45,54 @@ export class GracePeriod {
     this.depth++;
   }
 
-  /** Leave it; at depth 0 this is a quiescent point and deferred work runs. */
+  /**
+   * Leave it. Deferred work never runs here (guest frames are below every
+   * dispatch): at depth 0 it is handed to a microtask, in case a flush found
+   * the section still held.
+   */
   readUnlock(): void {
-    if (--this.depth === 0 && (this.callbacks.length > 0 || this.waiters.length > 0)) this.quiesce();
+    if (--this.depth === 0 && (this.callbacks.length > 0 || this.waiters.length > 0)) this.scheduleFlush();
   }
 
   get inReadSection(): boolean {
     return this.depth > 0;
   }
 
-  /**
-   * call_rcu: run `cb` after a grace period, at the next quiescent point.
-   * Never synchronously: even at depth 0 the caller may still hold what cb frees.
-   */
-  callRcu(cb: () => void): void {
-    this.callbacks.push(cb);
-    if (this.depth === 0) this.scheduleFlush();
+  /** The host is calling into the instance (an export wrapper's entry). */
+  enterGuest(): void {
+    this.hostDepth++;
+  }
+
+  /** That call returned or threw: at host call depth 0 this is a quiescent point. */
+  leaveGuest(): void {
+    if (--this.hostDepth === 0 && this.depth === 0) this.quiesce();
+  }
+
+  /** Runs `fn` as a call from the host into the instance (enterGuest/leaveGuest around it). */
+  callGuest<T>(fn: () => T): T {
+    this.enterGuest();
+    try {
+      return fn();
+    } finally {
+      this.leaveGuest();
+    }
   }
 
   /**
-   * synchronize_rcu for TypeScript users: resolves once no read-side section
-   * that was in flight when it was called can still be running.
+   * call_rcu: run `cb` at the next quiescent point. Never synchronously:
+   * the caller may still hold what cb frees.
    */
+  callRcu(cb: () => void): void {
+    this.callbacks.push(cb);
+    this.scheduleFlush();
+  }
+
+  /** synchronize_rcu for TypeScript users: resolves at the next quiescent point. */
   synchronize(): Promise<void> {
-    if (this.depth === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.scheduleFlush();
+    });
   }
 
   /** Deferred callbacks not yet run. */
@@ -61,13 +105,16 @@ export class GracePeriod {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      if (this.depth === 0) this.quiesce();
+      // A microtask runs on an empty stack; the checks keep the promise even
+      // for an embedder that suspends wasm (JSPI): then leaveGuest flushes.
+      if (this.depth === 0 && this.hostDepth === 0) this.quiesce();
     });
   }
 
   private quiesce(): void {
-    // Callbacks may register more (or dispatch, raising depth again): take
-    // the current batch only, the rest waits for its own quiescent point.
+    if (this.callbacks.length === 0 && this.waiters.length === 0) return;
+    // Callbacks may queue more: take the current batch only, the rest waits
+    // for its own quiescent point.
     const batch = this.callbacks;
     const waiters = this.waiters;
     this.callbacks = [];
@@ -77,10 +124,8 @@ export class GracePeriod {
       try {
         cb();
       } catch (e) {
-        // Never unwind into the wasm frames below a dispatch: report it on its own.
-        queueMicrotask(() => {
-          throw e;
-        });
+        // One reclaimer's error must not stop the others.
+        this.onError(e);
       }
     }
   }

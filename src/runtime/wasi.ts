@@ -71,14 +71,15 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
     if (opts.invoke) {
       const fn = instance.exports[opts.invoke.name];
       if (typeof fn !== 'function') throw new ProgramError(`the module has no exported function '${opts.invoke.name}'`);
-      const returned = (fn as (...a: unknown[]) => unknown)(...opts.invoke.args.map(parseArg));
+      const args = opts.invoke.args.map(parseArg);
+      const returned = ft.callGuest(() => (fn as (...a: unknown[]) => unknown)(...args));
       return { exitCode: 0, returned, metadata };
     }
     if (!wasi) throw new ProgramError('the module is not a WASI command: name an export to call with --invoke');
     if (typeof instance.exports['_start'] !== 'function') {
       throw new ProgramError('the module has no _start export: name an export to call with --invoke');
     }
-    return { exitCode: wasi.start(instance), metadata };
+    return { exitCode: ft.callGuest(() => wasi.start(instance)), metadata };
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) throw new ProgramError(`the program trapped: ${e.message}`);
     throw e;
