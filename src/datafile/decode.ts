@@ -14,7 +14,7 @@
  * read up to its last whole chunk, with warnings: "torn last chunk ..."
  * and "incomplete: no footer, N events read".
  */
-import { EVENT_MARKER, type TraceData, type TraceEvent, type TraceInstanceInfo, type EventType } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_MARKER, EVENT_STACK_FRAME, type TraceData, type TraceEvent, type TraceInstanceInfo, type EventType } from '../ring/event.js';
 import {
   CHUNK_EVTS,
   CHUNK_FOOT,
@@ -28,6 +28,7 @@ import {
   EVTS_FIXED_BYTES,
   LITTLE_ENDIAN_HOST,
   MAX_CHUNK_BYTES,
+  MAX_EVENT_DEPTH,
   PREAMBLE_BYTES,
   align8,
   chunkTypeName,
@@ -122,7 +123,12 @@ export class DataFileDecoder {
   private chunkType = 0;
   private chunkLength = 0;
   private chunkCrc = 0;
+  /** the complete payload (a view of `buf` or of the block pushed) */
   private body: Uint8Array = new Uint8Array(0);
+  /** where a payload split over blocks is assembled; grows as its bytes arrive */
+  private buf: Uint8Array = new Uint8Array(0);
+  /** reuse: the pool slot `buf` lives in, -1 when none */
+  private slot = -1;
   private bodyFill = 0;
   private padding = 0;
   private failure: DataFileError | null = null;
@@ -168,11 +174,12 @@ export class DataFileDecoder {
     if (this.failure) throw this.failure;
     if (this.summary) throw new Error('DataFileDecoder.push() after finish()');
     this.poolUsed = 0;
-    if (this.reuse && this.stage === Stage.Payload && this.bodyFill > 0) {
+    if (this.reuse && this.stage === Stage.Payload && this.slot >= 0) {
       // A chunk still being assembled keeps its buffer: move it to slot 0 and skip it.
-      const k = this.pool.findIndex((b) => b.buffer === this.body.buffer);
+      const k = this.slot;
       if (k > 0) [this.pool[0], this.pool[k]] = [this.pool[k]!, this.pool[0]!];
-      if (k >= 0) this.poolUsed = 1;
+      this.slot = 0;
+      this.poolUsed = 1;
     }
     try {
       return this.pushBytes(bytes);
@@ -249,23 +256,20 @@ export class DataFileDecoder {
         }
         case Stage.Payload: {
           const len = this.chunkLength;
-          if (this.bodyFill === 0) {
-            if (!this.copy && n - p >= len && (bytes.byteOffset + p) % 8 === 0) {
-              // The whole payload is in this block, aligned: view it in place.
-              this.body = bytes.subarray(p, p + len);
-              this.bodyFill = len;
-              p += len;
-              this.pos += len;
-            } else {
-              this.body = this.reuse ? this.pooled(len) : new Uint8Array(len);
-            }
-          }
-          if (this.bodyFill < len) {
+          if (this.bodyFill === 0 && !this.copy && n - p >= len && (bytes.byteOffset + p) % 8 === 0) {
+            // The whole payload is in this block, aligned: view it in place.
+            this.body = bytes.subarray(p, p + len);
+            this.bodyFill = len;
+            p += len;
+            this.pos += len;
+          } else if (this.bodyFill < len) {
             const take = Math.min(len - this.bodyFill, n - p);
-            this.body.set(bytes.subarray(p, p + take), this.bodyFill);
+            this.reserve(this.bodyFill + take);
+            this.buf.set(bytes.subarray(p, p + take), this.bodyFill);
             this.bodyFill += take;
             p += take;
             this.pos += take;
+            if (this.bodyFill === len) this.body = this.buf.subarray(0, len);
           }
           if (this.bodyFill === len) {
             const chunk = this.endChunk();
@@ -286,15 +290,30 @@ export class DataFileDecoder {
     return out;
   }
 
-  /** reuse: a buffer of at least `len` bytes that no chunk of this push() holds */
-  private pooled(len: number): Uint8Array {
-    let buf = this.pool[this.poolUsed];
-    if (buf === undefined || buf.length < len) {
-      buf = new Uint8Array(Math.max(len, buf?.length ?? 0));
-      this.pool[this.poolUsed] = buf;
+  /**
+   * Room for `need` payload bytes. The buffer grows with the bytes that
+   * actually arrive (doubling, capped at the chunk's length), never with the
+   * length the header claims: a forged length in a small file costs the
+   * file's size, not 2 GiB. Under `reuse` the buffers come from the pool.
+   */
+  private reserve(need: number): void {
+    if (this.buf.length >= need) return;
+    const cap = Math.min(this.chunkLength, Math.max(need, 2 * this.buf.length, 1 << 16));
+    let next: Uint8Array;
+    if (this.reuse) {
+      if (this.slot < 0) this.slot = this.poolUsed++;
+      const pooled = this.pool[this.slot];
+      if (pooled !== undefined && pooled.length >= cap) next = pooled;
+      else {
+        next = new Uint8Array(Math.max(cap, pooled?.length ?? 0));
+        this.pool[this.slot] = next;
+      }
+      if (next === this.buf) return;
+    } else {
+      next = new Uint8Array(cap);
     }
-    this.poolUsed++;
-    return buf.subarray(0, len);
+    next.set(this.buf.subarray(0, this.bodyFill));
+    this.buf = next;
   }
 
   private checkMagic(): void {
@@ -338,6 +357,8 @@ export class DataFileDecoder {
     this.chunkLength = length;
     this.chunkCrc = readU32(h, 8);
     this.bodyFill = 0;
+    this.buf = EMPTY;
+    this.slot = -1;
     this.stage = Stage.Payload;
     // An empty payload is complete at once (pushBytes only moves on bytes). Only
     // an ancillary chunk may be empty, and it returns nothing.
@@ -377,6 +398,8 @@ export class DataFileDecoder {
       this.warn(`skipped unknown chunk '${name}' at byte ${at}`);
     }
     this.body = EMPTY;
+    this.buf = EMPTY;
+    this.slot = -1;
     this.goodBytes = at + CHUNK_HEADER_BYTES + align8(this.chunkLength);
     this.padding = align8(this.chunkLength) - this.chunkLength;
     if (this.padding > 0) this.stage = Stage.Padding;
@@ -504,6 +527,12 @@ function decodeEventColumns(body: Uint8Array, at: number): EventColumns {
     }
   }
   const type = body.subarray(c + 30 * n, c + 31 * n);
+  for (let i = 0; i < n; i++) {
+    const t = type[i]!;
+    if (t < EVENT_ENTRY || t > EVENT_STACK_FRAME) throw new DataFileError(`malformed EVTS chunk at byte ${at}: event ${i} has unknown type ${t}`, at);
+    if (depth[i]! > MAX_EVENT_DEPTH) throw new DataFileError(`malformed EVTS chunk at byte ${at}: event ${i} has depth ${depth[i]}, more than ${MAX_EVENT_DEPTH}`, at);
+  }
+  if (!Number.isFinite(firstSeq) || firstSeq < 0) throw new DataFileError(`malformed EVTS chunk at byte ${at}: bad first sequence number`, at);
   let markers: Map<number, string> = NO_MARKERS;
   if (s > 0) {
     const texts = parseJson(body.subarray(c + 31 * n), 'EVTS', at, 'its marker texts are not JSON');
@@ -535,34 +564,59 @@ function parseObject(bytes: Uint8Array, name: string, at: number): Record<string
   return v as Record<string, unknown>;
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every member a reader uses is checked here, so no reader meets a wrong type later. */
 function parseHeader(body: Uint8Array, at: number): DataFileHeader {
   const h = parseObject(body, 'HEAD', at);
-  if (typeof h['tracer'] !== 'string') throw new DataFileError(`malformed HEAD chunk at byte ${at}: no tracer`, at);
-  if (h['clock'] !== 'perf' && h['clock'] !== 'counter') throw new DataFileError(`malformed HEAD chunk at byte ${at}: unknown clock '${String(h['clock'])}'`, at);
+  const bad = (what: string): never => {
+    throw new DataFileError(`malformed HEAD chunk at byte ${at}: ${what}`, at);
+  };
+  if (typeof h['tracer'] !== 'string') bad('no tracer');
+  if (h['clock'] !== 'perf' && h['clock'] !== 'counter') bad(`unknown clock '${String(h['clock'])}'`);
   if (typeof h['created'] !== 'string') h['created'] = '';
   if (typeof h['version'] !== 'string') h['version'] = '';
+  if (h['command'] !== undefined && !isStringList(h['command'])) bad("'command' is not a list of strings");
+  if (h['options'] !== undefined && !isObject(h['options'])) bad("'options' is not an object");
+  const b = h['buffer'];
+  if (b !== undefined && !(isObject(b) && isCount(b['sizeKb']) && isCount(b['capacity']) && typeof b['mode'] === 'string')) bad("'buffer' is not { sizeKb, capacity, mode }");
   return h as DataFileHeader;
 }
 
 function parseInstance(body: Uint8Array, at: number): DataFileInstance {
   const i = parseObject(body, 'INST', at);
+  const bad = (what: string): never => {
+    throw new DataFileError(`malformed INST chunk at byte ${at}: ${what}`, at);
+  };
   const id = i['id'];
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0xffff) throw new DataFileError(`malformed INST chunk at byte ${at}: bad instance id`, at);
+  if (!isCount(id) || id > 0xffff) bad('bad instance id');
   const names = i['names'];
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new DataFileError(`malformed INST chunk at byte ${at}: names are not a list of strings`, at);
-  if (typeof i['name'] !== 'string') throw new DataFileError(`malformed INST chunk at byte ${at}: no name`, at);
-  if (i['moduleHash'] !== undefined && typeof i['moduleHash'] !== 'string') throw new DataFileError(`malformed INST chunk at byte ${at}: bad moduleHash`, at);
-  if (typeof i['functionCount'] !== 'number') i['functionCount'] = names.length;
-  if (typeof i['importCount'] !== 'number') i['importCount'] = 0;
+  if (!isStringList(names)) bad('names are not a list of strings');
+  if (typeof i['name'] !== 'string') bad('no name');
+  if (i['moduleHash'] !== undefined && typeof i['moduleHash'] !== 'string') bad('bad moduleHash');
+  if (i['functionCount'] === undefined) i['functionCount'] = (names as string[]).length;
+  else if (!isCount(i['functionCount'])) bad('bad functionCount');
+  if (i['importCount'] === undefined) i['importCount'] = 0;
+  else if (!isCount(i['importCount'])) bad('bad importCount');
   return i as unknown as DataFileInstance;
 }
 
 function parseFooter(body: Uint8Array, at: number): DataFileFooter {
   const f = parseObject(body, 'FOOT', at);
+  const bad = (what: string): never => {
+    throw new DataFileError(`malformed FOOT chunk at byte ${at}: ${what}`, at);
+  };
   for (const k of ['events', 'written', 'lost', 'overrun', 'dropped'] as const) {
-    if (typeof f[k] !== 'number') throw new DataFileError(`malformed FOOT chunk at byte ${at}: no '${k}' count`, at);
+    if (!isCount(f[k])) bad(`no '${k}' count`);
   }
   if (typeof f['ended'] !== 'string') f['ended'] = '';
   if (typeof f['lastTs'] !== 'number') f['lastTs'] = null;
+  if (f['tracer'] !== undefined && typeof f['tracer'] !== 'string') bad("'tracer' is not a string");
+  const st = f['stats'];
+  if (st !== undefined && !(isObject(st) && isCount(st['unwoundFrames']) && isCount(st['strayExits']) && isCount(st['recursionMissed']))) {
+    bad("'stats' is not { unwoundFrames, strayExits, recursionMissed }");
+  }
   return f as DataFileFooter;
 }

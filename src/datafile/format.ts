@@ -44,6 +44,12 @@ export const CHUNK_ALIGN = 8;
 export const MAX_CHUNK_BYTES = 0x7fff_fff0;
 
 /**
+ * The deepest call an event may claim. A wasm engine's stack holds far fewer
+ * frames (V8: tens of thousands); a reader refuses more rather than indent by it.
+ */
+export const MAX_EVENT_DEPTH = 1 << 20;
+
+/**
  * Chunk types, as the u32 that their four ASCII letters make little endian.
  * As in PNG, a type whose first letter is lower case is ancillary: a reader
  * that does not know it skips it with a warning. An unknown type starting
