@@ -20,8 +20,9 @@ const GUEST = `(module
   (data (i32.const 1040) "work")
   (data (i32.const 1048) "nosuchfn")
   (data (i32.const 1056) "leaf")
-  (table (export "__indirect_function_table") 4 funcref)
+  (table (export "__indirect_function_table") 5 funcref)
   (elem (i32.const 1) $static_cb $heap_cb)
+  (elem (i32.const 4) $wrong_cb)
   ;; counters live outside static data: 4096 static calls, 4100 heap calls,
   ;; 4104/4108 last (ip, parent) seen by static_cb, 4112 heap unregister result
   (func $static_cb (param $ip i32) (param $parent i32)
@@ -46,6 +47,13 @@ const GUEST = `(module
   (func (export "make_bad_ops") (i32.store (i32.const 8192) (i32.const 3)) (i32.store (i32.const 8196) (i32.const 0)))
   (func (export "reg_heap") (result i32) (call $reg (i32.const 8192)))
   (func (export "unreg_heap") (result i32) (call $unreg (i32.const 8192)))
+  ;; whatever a hostile guest passes
+  (func (export "reg_at") (param i32) (result i32) (call $reg (local.get 0)))
+  (func (export "unreg_at") (param i32) (result i32) (call $unreg (local.get 0)))
+  (func (export "filter_at") (param i32 i32 i32) (result i32) (call $set_filter (local.get 0) (local.get 1) (local.get 2) (i32.const 1)))
+  (func (export "notrace_at") (param i32 i32 i32) (result i32) (call $set_notrace (local.get 0) (local.get 1) (local.get 2) (i32.const 1)))
+  (func (export "make_wrong_ops") (i32.store (i32.const 8192) (i32.const 4)) (i32.store (i32.const 8196) (i32.const 0)))
+  (func $wrong_cb (param i64 f64) (result i64) (local.get 0))
 )`;
 
 /** Callbacks are usually built notrace (the kernel's `notrace`); `tracedCallbacks` keeps them traced. */
@@ -127,6 +135,36 @@ describe('guest API: a wasm program tracing itself', () => {
     expect(u32(4096)).toBe(10); // the static ops saw every entry since it was registered
     expect(u32(8192)).toBe(0xffffffff); // and the host wrote nothing into freed memory
     expect(x['unreg_heap']!()).toBe(-22);
+  });
+
+  it('checks every pointer and length: -EINVAL or -EFAULT, never a host exception', () => {
+    const { ft, x } = guest();
+    const EINVAL = -22;
+    const EFAULT = -14;
+    for (const ptr of [0x80000000 | 0, -4, 65536, 65532, 0x7ffffffc]) {
+      expect(x['reg_at']!(ptr), `register ${ptr}`).toBe(EFAULT);
+      expect(x['filter_at']!(ptr, 1040, 4), `set_filter ${ptr}`).toBe(EFAULT);
+      expect(x['notrace_at']!(ptr, 1040, 4), `set_notrace ${ptr}`).toBe(EFAULT);
+      expect(x['unreg_at']!(ptr)).toBe(EINVAL);
+    }
+    expect(x['reg_at']!(0)).toBe(EINVAL);
+    expect(x['reg_at']!(1026)).toBe(EINVAL);
+    expect(x['filter_at']!(1024, 0x80000000 | 0, 4)).toBe(EFAULT);
+    expect(x['filter_at']!(1024, 65534, 4)).toBe(EFAULT);
+    expect(x['filter_at']!(1024, 1040, -1)).toBe(EINVAL);
+    expect(x['filter_at']!(1024, 1040, 0x7fffffff)).toBe(EFAULT);
+    expect(ft.registered).toHaveLength(0);
+    expect(x['filter_at']!(1024, 1040, 4)).toBe(0);
+  });
+
+  it('refuses an ops whose func has another signature, at register time', () => {
+    const { ft, x, u32 } = guest();
+    x['make_wrong_ops']!(); // func 4: (i64, f64) -> i64
+    expect(x['reg_heap']!()).toBe(-22);
+    expect(ft.guest.lastError).toBe('ops at 8192: func 4 is not of type (i32 ip, i32 parent_ip) -> ()');
+    expect(u32(8196)).toBe(0);
+    x['work']!(); // before: "Cannot convert 7 to a BigInt" at this entry
+    expect(ft.registered).toHaveLength(0);
   });
 
   it('passes HOST to the guest callback as -1', () => {

@@ -6,10 +6,16 @@
  *   offset 4  u32 flags    ENABLED = 1, DYNAMIC = 4: written back by the host
  *   offset 8  u32 private  the guest's own
  *
- *   register_ftrace_function(ops) -> 0 | -EBUSY | -EINVAL
+ *   register_ftrace_function(ops) -> 0 | -EBUSY | -EINVAL | -EFAULT
  *   unregister_ftrace_function(ops) -> 0 | -EINVAL
- *   ftrace_set_filter(ops, buf, len, reset) -> 0 | -EINVAL
- *   ftrace_set_notrace(ops, buf, len, reset) -> 0 | -EINVAL
+ *   ftrace_set_filter(ops, buf, len, reset) -> 0 | -EINVAL | -EFAULT
+ *   ftrace_set_notrace(ops, buf, len, reset) -> 0 | -EINVAL | -EFAULT
+ *
+ * Pointers are unsigned (wasm32 addresses up to 4 GiB, though JS sees the
+ * i32 as signed). -EINVAL: a null or unaligned ops, a func that is not a
+ * function of type (i32, i32) -> () in the table, a negative length, a bad
+ * filter. -EFAULT: an ops or a text that does not lie inside memory. Nothing
+ * a guest passes throws into it.
  *
  * The host reads the struct when the guest registers it and keeps what it
  * needs (the callback) on its side. After unregister returns it never reads
@@ -18,7 +24,7 @@
  */
 import { FilterError } from './hash.js';
 import type { Ftrace } from './ftrace.js';
-import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, EBUSY, EINVAL, ENODEV, FtraceError, createOps, type FtraceOps } from './ops.js';
+import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, EBUSY, EFAULT, EINVAL, ENODEV, FtraceError, createOps, type FtraceOps } from './ops.js';
 
 export const GUEST_OPS_SIZE = 12;
 
@@ -63,11 +69,11 @@ export function createGuestApi(ft: Ftrace): GuestApi {
     return new DataView(memory.buffer);
   }
 
+  /** `addr` is the u32 address (callers pass `ptr >>> 0`). */
   function checkStruct(addr: number): void {
     const dv = view();
-    if (addr === 0 || addr % 4 !== 0 || addr + GUEST_OPS_SIZE > dv.byteLength) {
-      throw new FtraceError(`ops pointer ${addr} is null, unaligned or outside memory`, EINVAL);
-    }
+    if (addr === 0 || addr % 4 !== 0) throw new FtraceError(`ops pointer ${addr} is null or unaligned`, EINVAL);
+    if (addr + GUEST_OPS_SIZE > dv.byteLength) throw new FtraceError(`ops pointer ${addr} is outside memory`, EFAULT);
   }
 
   /** The host-side ops for a guest address, created on first use (a filter may be set before register). */
@@ -81,9 +87,12 @@ export function createGuestApi(ft: Ftrace): GuestApi {
     return ops;
   }
 
-  function readText(buf: number, len: number): string {
+  /** `buf` is an address (read as u32), `len` a signed i32. */
+  function readText(ptr: number, len: number): string {
     const dv = view();
-    if (len < 0 || buf < 0 || buf + len > dv.byteLength) throw new FtraceError(`text at ${buf}+${len} is outside memory`, EINVAL);
+    const buf = ptr >>> 0;
+    if (!Number.isInteger(len) || len < 0) throw new FtraceError(`text length ${len} is negative`, EINVAL);
+    if (buf + len > dv.byteLength) throw new FtraceError(`text at ${buf}+${len} is outside memory`, EFAULT);
     return new TextDecoder().decode(new Uint8Array(dv.buffer, buf, len));
   }
 
@@ -99,8 +108,9 @@ export function createGuestApi(ft: Ftrace): GuestApi {
   }
 
   api.imports = {
-    register_ftrace_function: (addr) =>
+    register_ftrace_function: (ptr) =>
       guarded(() => {
+        const addr = ptr >>> 0;
         checkStruct(addr);
         const dv = view();
         const flags = dv.getUint32(addr + 4, true);
@@ -117,6 +127,7 @@ export function createGuestApi(ft: Ftrace): GuestApi {
           fn = null;
         }
         if (typeof fn !== 'function') return fail(EINVAL, `ops at ${addr}: func ${index} is not a function in the table`);
+        if (!isCallbackType(fn)) return fail(EINVAL, `ops at ${addr}: func ${index} is not of type (i32 ip, i32 parent_ip) -> ()`);
         const callback = fn as (ip: number, parentIp: number) => void;
         const ops = opsAt(addr);
         // The guest's callback takes (i32 ip, i32 parent_ip): HOST is -1 there.
@@ -126,8 +137,9 @@ export function createGuestApi(ft: Ftrace): GuestApi {
         return 0;
       }),
 
-    unregister_ftrace_function: (addr) =>
+    unregister_ftrace_function: (ptr) =>
       guarded(() => {
+        const addr = ptr >>> 0;
         const ops = byAddress.get(addr);
         if (!ops || !(ops.flags & FTRACE_OPS_FL_ENABLED)) return fail(EINVAL, `ops at ${addr} is not registered`);
         ft.unregister(ops);
@@ -139,19 +151,44 @@ export function createGuestApi(ft: Ftrace): GuestApi {
         return 0;
       }),
 
-    ftrace_set_filter: (addr, buf, len, reset) =>
+    ftrace_set_filter: (ptr, buf, len, reset) =>
       guarded(() => {
+        const addr = ptr >>> 0;
         checkStruct(addr);
         ft.setFilter(opsAt(addr), readText(buf, len), reset !== 0);
         return 0;
       }),
 
-    ftrace_set_notrace: (addr, buf, len, reset) =>
+    ftrace_set_notrace: (ptr, buf, len, reset) =>
       guarded(() => {
+        const addr = ptr >>> 0;
         checkStruct(addr);
         ft.setNotrace(opsAt(addr), readText(buf, len), reset !== 0);
         return 0;
       }),
   };
   return api;
+}
+
+/**
+ * (module (import "m" "f" (func (param i32 i32)))): linking a table's
+ * function to this import succeeds only when its type is exactly the
+ * callback's, so a wrong signature is refused at register time rather than
+ * failing at the next traced entry (JS cannot see a wasm function's type).
+ */
+const CALLBACK_TYPE_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00, // type 0: (i32, i32) -> ()
+  0x02, 0x07, 0x01, 0x01, 0x6d, 0x01, 0x66, 0x00, 0x00, // import m.f: func type 0
+]);
+let probe: WebAssembly.Module | null = null;
+
+function isCallbackType(fn: unknown): boolean {
+  probe ??= new WebAssembly.Module(CALLBACK_TYPE_PROBE);
+  try {
+    new WebAssembly.Instance(probe, { m: { f: fn as () => void } });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -12,6 +12,8 @@ export const FTRACE_OPS_FL_DYNAMIC = 1 << 2;
 
 export const EBUSY = 16;
 export const EINVAL = 22;
+/** a pointer or a buffer outside the guest's memory */
+export const EFAULT = 14;
 export const ENODEV = 19;
 
 /**

@@ -17,8 +17,9 @@
 #define FTRACE_OPS_FL_ENABLED (1u << 0) /* registered; written by the host */
 #define FTRACE_OPS_FL_DYNAMIC (1u << 2) /* not in static data: always called through the list function */
 
+#define FTRACE_EFAULT 14 /* an ops or a text not inside linear memory */
 #define FTRACE_EBUSY 16
-#define FTRACE_EINVAL 22
+#define FTRACE_EINVAL 22 /* null or unaligned ops, func not a (int32_t, int32_t) -> void in the table, negative len, bad glob */
 
 /* ip: the traced function's index in the module; parent_ip: its caller's, or -1 (HOST). */
 typedef void (*ftrace_func_t)(int32_t ip, int32_t parent_ip);
@@ -31,11 +32,14 @@ struct ftrace_ops {
 
 #define FTRACE_IMPORT(name) __attribute__((import_module("ftrace"), import_name(#name)))
 
-/* 0 on success, -FTRACE_EBUSY if already registered, -FTRACE_EINVAL for a bad ops. */
+/* 0 on success, -FTRACE_EBUSY if already registered, -FTRACE_EINVAL for a bad ops
+   (null, unaligned, or a func of another type), -FTRACE_EFAULT for one outside memory. */
 FTRACE_IMPORT(register_ftrace_function) int register_ftrace_function(struct ftrace_ops *ops);
 /* After it returns the host never reads *ops again: free() it at once if you like. */
 FTRACE_IMPORT(unregister_ftrace_function) int unregister_ftrace_function(struct ftrace_ops *ops);
-/* buf/len: one or more globs separated by spaces or commas; reset != 0 replaces, 0 appends. */
+/* buf/len: one or more globs separated by spaces or commas; reset != 0 replaces, 0 appends.
+   -FTRACE_EINVAL for a glob that matches nothing or len < 0, -FTRACE_EFAULT for ops or buf
+   outside memory. */
 FTRACE_IMPORT(ftrace_set_filter) int ftrace_set_filter(struct ftrace_ops *ops, const char *buf, int len, int reset);
 FTRACE_IMPORT(ftrace_set_notrace) int ftrace_set_notrace(struct ftrace_ops *ops, const char *buf, int len, int reset);
 
