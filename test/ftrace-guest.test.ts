@@ -5,7 +5,7 @@
  * callback and is "freed" (poisoned) at once.
  */
 import { describe, expect, it } from 'vitest';
-import { Ftrace, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, HOST_IP } from '../src/ftrace/index.js';
+import { Ftrace, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED, HOST_IP } from '../src/ftrace/index.js';
 import { instrument } from '../src/index.js';
 import { wat } from './helpers/wat.js';
 
@@ -45,6 +45,7 @@ const GUEST = `(module
   (func (export "notrace_static_leaf") (result i32) (call $set_notrace (i32.const 1024) (i32.const 1056) (i32.const 4) (i32.const 1)))
   (func (export "make_heap_ops") (i32.store (i32.const 8192) (i32.const 2)) (i32.store (i32.const 8196) (i32.const 0)))
   (func (export "make_bad_ops") (i32.store (i32.const 8192) (i32.const 3)) (i32.store (i32.const 8196) (i32.const 0)))
+  (func (export "filter_heap_work") (result i32) (call $set_filter (i32.const 8192) (i32.const 1040) (i32.const 4) (i32.const 1)))
   (func (export "reg_heap") (result i32) (call $reg (i32.const 8192)))
   (func (export "unreg_heap") (result i32) (call $unreg (i32.const 8192)))
   ;; whatever a hostile guest passes
@@ -74,7 +75,7 @@ describe('guest API: a wasm program tracing itself', () => {
   it('registers a static ops: called directly, ENABLED written back', () => {
     const { ft, x, u32, ip } = guest({ tracedCallbacks: true });
     expect(x['reg_static']!()).toBe(0);
-    expect(u32(1028)).toBe(FTRACE_OPS_FL_ENABLED);
+    expect(u32(1028)).toBe(FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_INITIALIZED);
     expect(ft.mode).toBe('direct');
     x['work']!();
     expect(u32(4096)).toBe(2); // work and leaf
@@ -112,13 +113,32 @@ describe('guest API: a wasm program tracing itself', () => {
     const { ft, x, u32 } = guest();
     x['make_heap_ops']!();
     expect(x['reg_heap']!()).toBe(0);
-    expect(u32(8196)).toBe(FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC);
+    expect(u32(8196)).toBe(FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC | FTRACE_OPS_FL_INITIALIZED);
     expect(ft.mode).toBe('list');
     x['leaf']!();
     expect(u32(4100)).toBe(1);
   });
 
-  it('lets a heap ops unregister and free itself inside its own callback', () => {
+  it('a filter set on an ops that is freed unregistered does not reach the next ops malloc\'ed there', () => {
+    const { ft, x, u32, ip } = guest();
+    x['make_heap_ops']!(); // malloc
+    expect(x['filter_heap_work']!()).toBe(0);
+    x['make_heap_ops']!(); // free, malloc at the same address: a new ops, flags 0
+    expect(x['reg_heap']!()).toBe(0);
+    expect(ft.enabledFunctions().map((f) => f.name)).toContain('leaf');
+    x['leaf']!();
+    expect(u32(4100)).toBe(1);
+    // while the first one lives, its filter holds through register
+    expect(x['unreg_heap']!()).toBe(0);
+    expect(u32(8196) & FTRACE_OPS_FL_INITIALIZED).toBe(0);
+    x['make_heap_ops']!();
+    expect(x['filter_heap_work']!()).toBe(0);
+    expect(u32(8196)).toBe(FTRACE_OPS_FL_INITIALIZED);
+    expect(x['reg_heap']!()).toBe(0);
+    expect(ft.enabledFunctions().map((f) => f.ip)).toEqual([ip('work')]);
+  });
+
+  it('lets a heap ops unregister and free itself inside its own callback', async () => {
     const { ft, x, u32 } = guest();
     expect(x['reg_static']!()).toBe(0);
     x['make_heap_ops']!();
@@ -133,7 +153,8 @@ describe('guest API: a wasm program tracing itself', () => {
     x['work']!();
     expect(u32(4100)).toBe(3);
     expect(u32(4096)).toBe(10); // the static ops saw every entry since it was registered
-    expect(u32(8192)).toBe(0xffffffff); // and the host wrote nothing into freed memory
+    await ft.synchronize(); // even after a grace period,
+    expect(u32(8196)).toBe(0xffffffff); // the host wrote nothing into the freed struct's flags, the word it writes
     expect(x['unreg_heap']!()).toBe(-22);
   });
 

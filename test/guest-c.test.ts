@@ -53,6 +53,8 @@ it('guest_ops.c traces itself: static direct, heap through the list, freed insid
     'unregister -> 0 mode=direct', // from inside its own callback
     'unregister -> 0 mode=none',
     'unregister -> -22 mode=none',
+    'register -> 0 mode=list', // a malloc'ed ops where a freed, filtered, never registered one was
+    'unregister -> 0 mode=none',
   ]);
   expect(ft.stats.recursionMissed).toBe(0);
 });

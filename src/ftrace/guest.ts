@@ -3,7 +3,8 @@
  * pointer to an ops struct in linear memory (wasm32, little endian):
  *
  *   offset 0  u32 func     index into the guest's function table; (i32 ip, i32 parent_ip) -> ()
- *   offset 4  u32 flags    ENABLED = 1, DYNAMIC = 4: written back by the host
+ *   offset 4  u32 flags    ENABLED = 1, DYNAMIC = 4, INITIALIZED = 256: written by the host;
+ *                          the guest sets 0 in a new ops (static, calloc, or by hand)
  *   offset 8  u32 private  the guest's own
  *
  *   register_ftrace_function(ops) -> 0 | -EBUSY | -EINVAL | -EFAULT
@@ -21,10 +22,16 @@
  * needs (the callback) on its side. After unregister returns it never reads
  * or writes those bytes again, so the guest may free() the ops at once, even
  * from inside the ops' own callback.
+ *
+ * Host state (filters set before register, the registration) is keyed by the
+ * address and by INITIALIZED in the struct, which the host sets when it
+ * creates that state and clears at unregister: an ops malloc'ed where a freed
+ * one was starts with flags 0, so it starts clean even if the freed one had a
+ * filter and was never registered.
  */
 import { FilterError } from './hash.js';
 import type { Ftrace } from './ftrace.js';
-import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, EBUSY, EFAULT, EINVAL, ENODEV, FtraceError, createOps, type FtraceOps } from './ops.js';
+import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED, EBUSY, EFAULT, EINVAL, ENODEV, FtraceError, createOps, type FtraceOps } from './ops.js';
 
 export const GUEST_OPS_SIZE = 12;
 
@@ -76,14 +83,23 @@ export function createGuestApi(ft: Ftrace): GuestApi {
     if (addr + GUEST_OPS_SIZE > dv.byteLength) throw new FtraceError(`ops pointer ${addr} is outside memory`, EFAULT);
   }
 
-  /** The host-side ops for a guest address, created on first use (a filter may be set before register). */
+  /**
+   * The host-side ops for the guest struct at addr (checked), created on first
+   * use (a filter may be set before register) and marked INITIALIZED in the
+   * struct. State left by an unregistered ops whose memory now holds a new
+   * one (no INITIALIZED) is dropped.
+   */
   function opsAt(addr: number): FtraceOps {
+    const dv = view();
+    const flags = dv.getUint32(addr + 4, true);
     let ops = byAddress.get(addr);
+    if (ops && !(flags & FTRACE_OPS_FL_INITIALIZED) && !(ops.flags & FTRACE_OPS_FL_ENABLED)) ops = undefined;
     if (!ops) {
       ops = createOps(() => {}, { name: `guest@${addr}` });
       ops.address = addr;
       byAddress.set(addr, ops);
     }
+    dv.setUint32(addr + 4, flags | FTRACE_OPS_FL_INITIALIZED, true);
     return ops;
   }
 
@@ -133,7 +149,7 @@ export function createGuestApi(ft: Ftrace): GuestApi {
         // The guest's callback takes (i32 ip, i32 parent_ip): HOST is -1 there.
         ops.func = (ip, parentIp) => callback(ip, parentIp | 0);
         ft.register(ops);
-        dv.setUint32(addr + 4, flags | (ops.flags & (FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC)), true);
+        dv.setUint32(addr + 4, flags | FTRACE_OPS_FL_INITIALIZED | (ops.flags & (FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC)), true);
         return 0;
       }),
 
@@ -144,9 +160,9 @@ export function createGuestApi(ft: Ftrace): GuestApi {
         if (!ops || !(ops.flags & FTRACE_OPS_FL_ENABLED)) return fail(EINVAL, `ops at ${addr} is not registered`);
         ft.unregister(ops);
         // The last time the host touches the guest's struct: clear ENABLED
-        // (DYNAMIC stays, as in the kernel), then forget the address.
+        // (DYNAMIC stays, as in the kernel) and INITIALIZED, then forget the address.
         const dv = view();
-        dv.setUint32(addr + 4, dv.getUint32(addr + 4, true) & ~FTRACE_OPS_FL_ENABLED, true);
+        dv.setUint32(addr + 4, dv.getUint32(addr + 4, true) & ~(FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_INITIALIZED), true);
         byAddress.delete(addr);
         return 0;
       }),

@@ -4,7 +4,7 @@
  */
 export { Ftrace, FilterError } from './ftrace.js';
 export type { DispatchMode, FtraceOptions, AvailableFunction, EnabledFunction, FtraceStats } from './ftrace.js';
-export { createOps, FtraceError, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_DYNAMIC, EBUSY, EINVAL, ENODEV } from './ops.js';
+export { createOps, FtraceError, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_INITIALIZED, EBUSY, EINVAL, ENODEV } from './ops.js';
 export type { FtraceOps, FtraceFunc, OpsOptions } from './ops.js';
 export { FtraceHash, applyFilterText } from './hash.js';
 export type { FilterUniverse } from './hash.js';

@@ -9,6 +9,12 @@ import { FtraceHash } from './hash.js';
 export const FTRACE_OPS_FL_ENABLED = 1 << 0;
 /** The ops does not live in the module's static data: it may be freed, so it is always called through the list function. */
 export const FTRACE_OPS_FL_DYNAMIC = 1 << 2;
+/**
+ * The host holds state for this guest ops (a filter, a registration): set by
+ * the host in the guest's struct, cleared at unregister. A struct whose flags
+ * lack it is a new ops, even at the address of a freed one.
+ */
+export const FTRACE_OPS_FL_INITIALIZED = 1 << 8;
 
 export const EBUSY = 16;
 export const EINVAL = 22;

@@ -16,6 +16,7 @@
 
 #define FTRACE_OPS_FL_ENABLED (1u << 0) /* registered; written by the host */
 #define FTRACE_OPS_FL_DYNAMIC (1u << 2) /* not in static data: always called through the list function */
+#define FTRACE_OPS_FL_INITIALIZED (1u << 8) /* the host holds state for it; written by the host */
 
 #define FTRACE_EFAULT 14 /* an ops or a text not inside linear memory */
 #define FTRACE_EBUSY 16
@@ -24,6 +25,9 @@
 /* ip: the traced function's index in the module; parent_ip: its caller's, or -1 (HOST). */
 typedef void (*ftrace_func_t)(int32_t ip, int32_t parent_ip);
 
+/* A new ops starts with flags 0 (static, calloc, or set by hand): the host
+   keys what it keeps for an ops by its address and INITIALIZED, so one
+   malloc'ed where a freed one was starts clean. */
 struct ftrace_ops {
   ftrace_func_t func;  /* offset 0: a table index in wasm32 */
   uint32_t flags;      /* offset 4 */

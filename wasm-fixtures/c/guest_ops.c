@@ -35,6 +35,13 @@ static void on_heap(int32_t ip, int32_t parent_ip) {
   }
 }
 
+static int reuse_hits;
+static void on_reuse(int32_t ip, int32_t parent_ip) {
+  (void)ip;
+  (void)parent_ip;
+  reuse_hits++;
+}
+
 /* static data: core_kernel_data() is true for it */
 static struct ftrace_ops static_ops = {on_static, 0, 0};
 
@@ -78,5 +85,25 @@ int main(void) {
   printf("work(5) = %d: heap saw %d entries, static saw %d\n", w, heap_hits, static_hits);
   printf("unregister static: %d, again: %d\n", unregister_ftrace_function(&static_ops),
          unregister_ftrace_function(&static_ops));
+
+  /* malloc, set a filter, free without registering; malloc again: the new
+     ops (likely at the same address) must not inherit that filter. */
+  struct ftrace_ops *first = malloc(sizeof *first);
+  first->func = on_reuse;
+  first->flags = 0;
+  first->private_ = 0;
+  printf("set_filter first: %d\n", ftrace_set_filter(first, "leaf", 4, 1));
+  free(first);
+  struct ftrace_ops *second = malloc(sizeof *second);
+  second->func = on_reuse;
+  second->flags = 0;
+  second->private_ = 0;
+  int same = second == first;
+  r = register_ftrace_function(second);
+  w = work(1);
+  printf("second ops at the same address: %s; register: %d; work(1) = %d: it saw %d entries (work and leaf)\n",
+         same ? "yes" : "no", r, w, reuse_hits);
+  printf("unregister second: %d\n", unregister_ftrace_function(second));
+  free(second);
   return 0;
 }
