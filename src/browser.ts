@@ -11,6 +11,8 @@ import './runtime/library-url.js'; // first: see page-auto.ts
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
 export * from './ftrace/index.js';
+export { ABI, HOST_IP, functionName, isAbiExport, METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData, compileGlob, matchesAny } from './abi/index.js';
+export type { FunctionNames, FtraceMetadata, StaticDataBounds, Glob, GlobKind } from './abi/index.js';
 export * from './tracers/index.js';
 export * from './ring/index.js';
 export * from './output/index.js';

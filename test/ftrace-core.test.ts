@@ -7,9 +7,9 @@ import {
   FTRACE_OPS_FL_DYNAMIC,
   FTRACE_OPS_FL_ENABLED,
   FtraceError,
-  HOST_IP,
   type FtraceOps,
 } from '../src/ftrace/index.js';
+import { HOST_IP } from '../src/abi/index.js';
 import { coreInstance, IP } from './helpers/core-fixture.js';
 
 type Call = [number, number];

@@ -5,7 +5,8 @@
  * callback and is "freed" (poisoned) at once.
  */
 import { describe, expect, it } from 'vitest';
-import { Ftrace, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED, HOST_IP } from '../src/ftrace/index.js';
+import { HOST_IP } from '../src/abi/index.js';
+import { Ftrace, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED } from '../src/ftrace/index.js';
 import { instrument } from '../src/index.js';
 import { wat } from './helpers/wat.js';
 

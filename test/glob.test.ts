@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlob } from '../src/ftrace/glob.js';
+import { compileGlob } from '../src/abi/glob.js';
 
 const names = ['main', 'malloc', 'free', 'fib', 'fib_memo', 'do_fib', 'str_fib_x', '__wasm_call_ctors', 'a.b', 'func[12]'];
 const match = (p: string) => names.filter((n) => compileGlob(p).test(n));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { instrument, InstrumentError, readModuleMetadata, isStaticData, METADATA_SECTION } from '../src/index.js';
-import { findCustomSection, parseNameSection, readSections } from '../src/instrument/wasm-binary.js';
+import { findCustomSection, readSections } from '../src/abi/index.js';
+import { parseNameSection } from '../src/instrument/wasm-binary.js';
 import { traced, wat } from './helpers/wat.js';
 
 const CALLS = `(module

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readDataFile } from '../src/datafile/node-reader.js';
 import { instrument } from '../src/instrument/pass.js';
-import { HOST_IP } from '../src/ftrace/metadata.js';
+import { HOST_IP } from '../src/abi/index.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceEvent } from '../src/ring/event.js';
 import { TraceArray, type TraceArrayOptions } from '../src/tracers/index.js';
 import { installInterceptor, sha256Hex, type InterceptOptions, type Interceptor } from '../src/runtime/intercept.js';

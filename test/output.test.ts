@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HOST_IP } from '../src/ftrace/metadata.js';
+import { HOST_IP } from '../src/abi/index.js';
 import {
   computeFolded,
   computeProfile,

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { instrument } from '../src/index.js';
 import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, type TraceEvent } from '../src/ring/event.js';
-import { HOST_IP } from '../src/ftrace/metadata.js';
+import { HOST_IP } from '../src/abi/index.js';
 import { TraceArray, profileRows, type TraceArrayOptions } from '../src/tracers/index.js';
 import { wat } from './helpers/wat.js';
 

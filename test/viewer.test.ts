@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { HOST_IP } from '../src/ftrace/metadata.js';
+import { HOST_IP } from '../src/abi/index.js';
 import { toChromeTrace } from '../src/output/chrome-trace.js';
 import { computeProfile } from '../src/output/profile.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceEvent } from '../src/ring/event.js';

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { formatChromeTrace } from '../output/chrome-trace.js';
 import { formatFolded, type FoldedWeight } from '../output/folded.js';
 import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, type TraceData } from '../ring/event.js';
-import { HOST_IP } from '../ftrace/metadata.js';
+import { functionName } from '../abi/index.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
@@ -64,7 +64,7 @@ const TYPE_NAMES: Record<number, string> = {
 /** Every event, every field, one line each (uftrace dump's spirit). */
 export function formatRaw(trace: TraceData): string {
   const names = new Map(trace.instances.map((i) => [i.id, i]));
-  const name = (inst: number, ip: number) => (ip === HOST_IP ? 'HOST' : (names.get(inst)?.names[ip] ?? `func[${ip}]`));
+  const name = (inst: number, ip: number) => functionName(names.get(inst), ip);
   let out = `# tracer: ${trace.tracer}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`;
   for (const i of trace.instances) out += `# instance ${i.id}: ${i.name} (${i.names.length} functions)\n`;
   out += '#        ts  type    inst     ip  depth  duration  function <- parent\n';

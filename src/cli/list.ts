@@ -2,10 +2,9 @@
 import type { Command } from 'commander';
 import { Ftrace } from '../ftrace/ftrace.js';
 import { FilterError } from '../ftrace/hash.js';
-import { decodeMetadata, METADATA_SECTION } from '../ftrace/metadata.js';
+import { decodeMetadata, findCustomSection, readSections, METADATA_SECTION } from '../abi/index.js';
 import { availableFilterFunctions } from '../ftrace/views.js';
 import { instrument } from '../instrument/pass.js';
-import { findCustomSection, readSections } from '../instrument/wasm-binary.js';
 import { CliError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './main.js';

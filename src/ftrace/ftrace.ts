@@ -13,7 +13,8 @@
  * wants never leaves wasm, and the direct call needs no hash test.
  */
 import { FtraceHash, applyFilterText, FilterError, type FilterUniverse } from './hash.js';
-import { ABI, isStaticData, readModuleMetadata, type FtraceMetadata } from './metadata.js';
+import { ABI, functionName } from '../abi/names.js';
+import { isStaticData, readModuleMetadata, type FtraceMetadata } from '../abi/metadata.js';
 import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, EBUSY, EINVAL, FtraceError, type FtraceOps } from './ops.js';
 import { GracePeriod } from './rcu.js';
 import { createGuestApi, type GuestApi, type GuestImports } from './guest.js';
@@ -139,7 +140,7 @@ export class Ftrace {
     const names = metadata.names;
     this.universe = {
       available: metadata.traced,
-      nameOf: (ip) => names[ip] ?? `func[${ip}]`,
+      nameOf: (ip) => functionName(names, ip),
       moduleName: this.moduleName,
     };
     this.guest = createGuestApi(this);

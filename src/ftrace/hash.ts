@@ -7,7 +7,7 @@
  * garbage collector does, for the same reason: nobody can still be reading it
  * once it is unreachable).
  */
-import { compileGlob } from './glob.js';
+import { compileGlob } from '../abi/glob.js';
 
 export class FtraceHash {
   static readonly EMPTY = new FtraceHash([]);

@@ -1,6 +1,7 @@
 /**
  * The ftrace core: ops, hashes and globs, the dispatcher (direct vs list),
  * grace periods, and the guest API. No Node APIs: it runs in browsers too.
+ * What it shares with the pass (metadata, ABI names, globs) is in src/abi.
  */
 export { Ftrace, FilterError } from './ftrace.js';
 export type { DispatchMode, FtraceOptions, AvailableFunction, EnabledFunction, FtraceStats } from './ftrace.js';
@@ -11,7 +12,4 @@ export type { FilterUniverse } from './hash.js';
 export { GracePeriod } from './rcu.js';
 export { createGuestApi, GUEST_OPS_SIZE } from './guest.js';
 export type { GuestApi, GuestImports } from './guest.js';
-export { compileGlob, matchesAny } from './glob.js';
-export type { Glob, GlobKind } from './glob.js';
-export * from './metadata.js';
 export { availableFilterFunctions, enabledFunctions } from './views.js';

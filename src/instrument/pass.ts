@@ -40,29 +40,27 @@
  */
 import binaryen, { captureBinaryenOutput, readBinary, READ_FEATURES, SIDE_EFFECT_BRANCHES, SIDE_EFFECT_CALLS, type FunctionInfo, type Module } from './binaryen.js';
 import { CHILD_SLOTS, ID, IS_LEAF, OPAQUE_KIND_NAMES, SLOTS_BY_ID } from './children.js';
-import {
-  ByteReader,
-  WasmFormatError,
-  encodeFunctionNames,
-  encodeNameSection,
-  findCustomSection,
-  parseActiveDataSegments,
-  parseNameSection,
-  readSections,
-  setCustomSection,
-  SECTION_DATA,
-  type Section,
-} from './wasm-binary.js';
-import { compileGlob, matchesAny, type Glob } from '../ftrace/glob.js';
+import { encodeFunctionNames, encodeNameSection, parseActiveDataSegments, parseNameSection, setCustomSection } from './wasm-binary.js';
 import {
   ABI,
+  ByteReader,
   HOST_IP,
   METADATA_SECTION,
   METADATA_VERSION,
+  SectionId,
+  WasmFormatError,
+  compileGlob,
   encodeMetadata,
+  findCustomSection,
+  findSection,
+  functionName,
+  matchesAny,
+  readSections,
   type FtraceMetadata,
+  type Glob,
+  type Section,
   type StaticDataBounds,
-} from '../ftrace/metadata.js';
+} from '../abi/index.js';
 
 export interface InstrumentOptions {
   /** instrument only functions whose name matches one of these globs */
@@ -301,7 +299,7 @@ function instrumentModule(
     const exported = exportNames.get(info.name);
     if (exported !== undefined) return exported;
     if (info.module) return `${info.module}.${info.base}`;
-    return `func[${i}]`;
+    return functionName(undefined, i);
   });
 
   // Which functions get mcount.
@@ -743,7 +741,7 @@ function findFirstPop(body: Ref): { pop: Ref; replace?: (v: Ref) => void } | und
 function staticDataBounds(mod: Module, input: Uint8Array, sections: Section[]): StaticDataBounds | null {
   let start = Infinity;
   let end = -Infinity;
-  const dataSection = sections.find((s) => s.id === SECTION_DATA);
+  const dataSection = findSection(sections, SectionId.data);
   if (dataSection) {
     for (const seg of parseActiveDataSegments(input, dataSection)) {
       if (seg.memory !== 0 || seg.offset === null) continue;
@@ -785,7 +783,7 @@ function dataEndValue(mod: Module): number | null {
  * that engines without GC, Node 20's among them, reject.
  */
 function usesGC(input: Uint8Array, sections: Section[]): boolean {
-  const typeSection = sections.find((s) => s.id === 1);
+  const typeSection = findSection(sections, SectionId.type);
   if (!typeSection) return false;
   const GC_BYTES = new Set([0x4e, 0x4f, 0x50, 0x5e, 0x5f, 0x63, 0x64, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x71, 0x72, 0x73]);
   const r = new ByteReader(input, typeSection.payload, typeSection.end, 'type section');

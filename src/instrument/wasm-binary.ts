@@ -1,148 +1,10 @@
 /**
- * Just enough of the wasm binary format to do what binaryen.js does not:
- * check framing before binaryen sees the bytes (so "truncated" and "not wasm"
- * get a clear message instead of an abort), read the name section as written
- * (binaryen cannot say which names were explicit), read active data segments
- * with their memory index, and rewrite custom sections of the output.
+ * What the pass needs of the binary format beyond the shared section reader
+ * (src/abi/wasm-sections.ts): the name section as written (binaryen cannot
+ * say which names were explicit), active data segments with their memory
+ * index, and rewriting custom sections of the output.
  */
-
-export class WasmFormatError extends Error {
-  override name = 'WasmFormatError';
-}
-
-export const SECTION_CUSTOM = 0;
-export const SECTION_DATA = 11;
-
-export interface Section {
-  id: number;
-  /** offset of the section id byte */
-  start: number;
-  /** offset one past the section's last byte */
-  end: number;
-  /** offset of the payload (after id and size; for custom sections, after the name) */
-  payload: number;
-  /** custom sections only */
-  name?: string;
-}
-
-export class ByteReader {
-  pos: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    start = 0,
-    readonly limit = bytes.length,
-    readonly what = 'module',
-  ) {
-    this.pos = start;
-  }
-
-  get done(): boolean {
-    return this.pos >= this.limit;
-  }
-
-  private truncated(): never {
-    throw new WasmFormatError(`truncated ${this.what}: unexpected end at byte ${this.pos}`);
-  }
-
-  u8(): number {
-    if (this.pos >= this.limit) this.truncated();
-    return this.bytes[this.pos++]!;
-  }
-
-  /** Unsigned LEB128 up to 32 bits. */
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.u8();
-      if (shift < 32) result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7;
-      if (shift > 35) throw new WasmFormatError(`malformed LEB128 at byte ${this.pos}`);
-    }
-    return result;
-  }
-
-  /** Signed LEB128, any width, returned as a number (exact up to 2^53). */
-  sleb(): number {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = this.u8();
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (shift > 70) throw new WasmFormatError(`malformed LEB128 at byte ${this.pos}`);
-    } while (b & 0x80);
-    if (b & 0x40) result -= 2 ** shift;
-    return result;
-  }
-
-  skip(n: number): void {
-    if (this.pos + n > this.limit) this.truncated();
-    this.pos += n;
-  }
-
-  name(): string {
-    const len = this.u32();
-    const start = this.pos;
-    this.skip(len);
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.subarray(start, start + len));
-  }
-}
-
-/**
- * Splits a module into sections, checking the header and that every section
- * fits in the file. Throws WasmFormatError with a message fit for a user.
- */
-export function readSections(bytes: Uint8Array): Section[] {
-  if (bytes.length < 8) {
-    if (bytes.length >= 4 && isMagic(bytes)) throw new WasmFormatError('truncated module: the file ends inside the 8-byte header');
-    throw new WasmFormatError('not a WebAssembly module: the file does not start with \\0asm');
-  }
-  if (!isMagic(bytes)) throw new WasmFormatError('not a WebAssembly module: the file does not start with \\0asm');
-  const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
-  if (version !== 1) {
-    throw new WasmFormatError(`unsupported WebAssembly binary version ${version >>> 0} (only version 1 modules are supported; components are not)`);
-  }
-  const r = new ByteReader(bytes, 8);
-  const sections: Section[] = [];
-  while (!r.done) {
-    const start = r.pos;
-    const id = r.u8();
-    const size = r.u32();
-    const payload = r.pos;
-    const end = payload + size;
-    if (end > bytes.length) {
-      throw new WasmFormatError(
-        `truncated module: section ${sectionName(id)} at byte ${start} needs ${size} bytes, the file has ${bytes.length - payload}`,
-      );
-    }
-    const s: Section = { id, start, end, payload };
-    if (id === SECTION_CUSTOM) {
-      const sr = new ByteReader(bytes, payload, end, 'custom section name');
-      s.name = sr.name();
-      s.payload = sr.pos;
-    }
-    sections.push(s);
-    r.pos = end;
-  }
-  return sections;
-}
-
-function isMagic(b: Uint8Array): boolean {
-  return b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
-}
-
-const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
-
-function sectionName(id: number): string {
-  return SECTION_NAMES[id] ?? `#${id}`;
-}
-
-export function findCustomSection(sections: Section[], name: string): Section | undefined {
-  return sections.find((s) => s.id === SECTION_CUSTOM && s.name === name);
-}
+import { ByteReader, SectionId, WasmFormatError, findCustomSection, readSections, type Section } from '../abi/wasm-sections.js';
 
 // ---------------------------------------------------------------- name section
 
@@ -303,7 +165,7 @@ export function encodeCustomSection(name: string, payload: Uint8Array): Uint8Arr
   inner.bytes(payload);
   const body = inner.finish();
   const w = new ByteWriter();
-  w.u8(SECTION_CUSTOM);
+  w.u8(SectionId.custom);
   w.u32(body.length);
   w.bytes(body);
   return w.finish();

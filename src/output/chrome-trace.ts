@@ -34,7 +34,8 @@ import {
   type TraceData,
   type TraceEvent,
 } from '../ring/event.js';
-import { functionName, instanceTable } from './ftrace-text.js';
+import { functionName } from '../abi/index.js';
+import { instanceTable } from './ftrace-text.js';
 import { walkCalls } from './profile.js';
 
 export interface ChromeTraceEvent {

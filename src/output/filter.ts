@@ -13,7 +13,7 @@
  * Markers and stack traces are kept. Counters (written, lost) are the
  * recording's; entries is what remains.
  */
-import { compileGlob, matchesAny, type Glob } from '../ftrace/glob.js';
+import { compileGlob, functionName, matchesAny, type Glob } from '../abi/index.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceEvent } from '../ring/event.js';
 
 export interface ReadFilter {
@@ -43,7 +43,7 @@ export function filterTrace(trace: TraceData, f: ReadFilter): TraceData {
   const not = globs(f.notrace);
   const graph = globs(f.graphFunction);
   const names = new Map(trace.instances.map((i) => [i.id, i.names]));
-  const nameOf = (e: TraceEvent): string => names.get(e.instance)?.[e.ip] ?? `func[${e.ip}]`;
+  const nameOf = (e: TraceEvent): string => functionName(names.get(e.instance), e.ip);
   const nameOk = (e: TraceEvent): boolean => {
     const n = nameOf(e);
     return (only.length === 0 || matchesAny(only, n)) && !matchesAny(not, n);

@@ -26,8 +26,8 @@
  * No Node APIs: this runs in browsers too.
  */
 import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceInstanceInfo } from '../ring/event.js';
-import { HOST_IP } from '../ftrace/metadata.js';
-import { functionName, instanceTable } from './ftrace-text.js';
+import { HOST_IP, functionName } from '../abi/index.js';
+import { instanceTable } from './ftrace-text.js';
 import { walkCalls, type CallFrame } from './profile.js';
 
 export type FoldedWeight = 'calls' | 'time';

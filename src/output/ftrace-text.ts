@@ -31,7 +31,7 @@
  *
  * No Node APIs: this runs in browsers too.
  */
-import { HOST_IP } from '../ftrace/metadata.js';
+import { HOST_IP, functionName } from '../abi/index.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,
@@ -54,12 +54,6 @@ export function instanceTable(trace: TraceData): Map<number, TraceInstanceInfo> 
     if (!table.has(ev.instance)) table.set(ev.instance, { id: ev.instance, name: `wasm${ev.instance}`, names: [] });
   }
   return table;
-}
-
-/** The display name of `ip` in an instance: its name, `func[ip]` without one, `HOST` for HOST_IP. */
-export function functionName(info: TraceInstanceInfo | undefined, ip: number): string {
-  if (ip === HOST_IP) return 'HOST';
-  return info?.names[ip] ?? `func[${ip}]`;
 }
 
 /**

@@ -7,7 +7,6 @@ export {
   ftraceTextLines,
   formatGraphDuration,
   durationMark,
-  functionName,
   instanceTable,
 } from './ftrace-text.js';
 export type { FtraceTextOptions } from './ftrace-text.js';

@@ -41,7 +41,8 @@ import {
   type TraceEvent,
   type TraceInstanceInfo,
 } from '../ring/event.js';
-import { formatGraphDuration, functionName, instanceTable } from './ftrace-text.js';
+import { functionName } from '../abi/index.js';
+import { formatGraphDuration, instanceTable } from './ftrace-text.js';
 
 // ---------------------------------------------------------------------------
 // Matching ENTRY and EXIT events into calls.

@@ -49,9 +49,18 @@
  *   and traces it.
  */
 import { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult } from '../instrument/pass.js';
-import { ByteReader, findCustomSection, readSections } from '../instrument/wasm-binary.js';
+import {
+  ABI,
+  METADATA_SECTION,
+  SectionId,
+  findCustomSection,
+  isAbiExport,
+  readExportSection,
+  readImportSection,
+  readSections,
+  type FtraceMetadata,
+} from '../abi/index.js';
 import { Ftrace } from '../ftrace/ftrace.js';
-import { ABI, METADATA_SECTION, type FtraceMetadata } from '../ftrace/metadata.js';
 import type { TraceArray, TracedInstance } from '../tracers/trace-array.js';
 
 export interface ModuleNameInfo {
@@ -314,11 +323,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     const all = origExports(m);
     if (entry?.info.status !== 'traced') return all;
     if (entry.iface) return inOriginalOrder(all, entry.iface.exports, (d) => d.name);
-    return all.filter((d) => !isPassExport(d.name));
-  }
-
-  function isPassExport(name: string): boolean {
-    return name === ABI.parentGlobal || name.startsWith(ABI.guardPrefix) || name.startsWith(ABI.exitGuardPrefix);
+    return all.filter((d) => !isAbiExport(d.name));
   }
 
   /**
@@ -552,46 +557,13 @@ function inOriginalOrder<T>(descriptors: T[], original: string[], key: (d: T) =>
   return kept.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
 }
 
-const EXTERNAL_KINDS = ['function', 'table', 'memory', 'global', 'tag'];
-
 /** The import keys and export names of a module, in order; null when a section cannot be read. */
 function readInterface(bytes: Uint8Array): ModuleInterface | null {
   try {
     const iface: ModuleInterface = { imports: [], exports: [] };
     for (const s of readSections(bytes)) {
-      if (s.id !== 2 && s.id !== 7) continue;
-      const r = new ByteReader(bytes, s.payload, s.end);
-      const skipLeb = (): void => {
-        while (r.u8() & 0x80);
-      };
-      const skipValType = (): void => {
-        const t = r.u8();
-        if (t === 0x63 || t === 0x64) skipLeb(); // (ref null? ht)
-      };
-      const skipLimits = (): void => {
-        const flags = r.u8();
-        skipLeb();
-        if (flags & 1) skipLeb();
-        if (flags & 8) skipLeb(); // custom page size
-      };
-      for (let n = r.u32(); n > 0; n--) {
-        if (s.id === 7) {
-          iface.exports.push(r.name());
-          r.u8();
-          r.u32();
-          continue;
-        }
-        const module = r.name();
-        const name = r.name();
-        const kind = r.u8();
-        if (kind === 0) r.u32();
-        else if (kind === 1) (skipValType(), skipLimits());
-        else if (kind === 2) skipLimits();
-        else if (kind === 3) (skipValType(), r.u8());
-        else if (kind === 4) (r.u8(), r.u32());
-        else return null;
-        iface.imports.push(`${module}\0${name}\0${EXTERNAL_KINDS[kind]}`);
-      }
+      if (s.id === SectionId.import) iface.imports = readImportSection(bytes, s).map((d) => `${d.module}\0${d.name}\0${d.kind}`);
+      else if (s.id === SectionId.export) iface.exports = readExportSection(bytes, s).map((d) => d.name);
     }
     return iface;
   } catch {

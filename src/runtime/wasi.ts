@@ -5,7 +5,7 @@
  */
 import { WASI } from 'node:wasi';
 import { Ftrace } from '../ftrace/ftrace.js';
-import type { FtraceMetadata } from '../ftrace/metadata.js';
+import type { FtraceMetadata } from '../abi/index.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 
 export interface RunOptions {

@@ -4,6 +4,7 @@
  * live from entries and exits, so it needs no ring buffer and loses nothing
  * however long the run.
  */
+import { functionName } from '../abi/index.js';
 import type { ProfileRow } from '../output/profile.js';
 import { graphOps } from './function-graph.js';
 import type { TraceArray, TracedInstance } from './trace-array.js';
@@ -59,7 +60,7 @@ export function profileRows(tr: TraceArray): ProfileRow[] {
       const total = a.total[ip]!;
       const avg = total / n;
       const s2 = n > 1 ? Math.max(0, (a.squares[ip]! - n * avg * avg) / (n - 1)) : 0;
-      const base = inst.names[ip] ?? `func[${ip}]`;
+      const base = functionName(inst.names, ip);
       const self = a.self[ip]!;
       rows.push({ instance: inst.id, ip, name: qualify ? `${base} [${inst.name}]` : base, hits: n, calls: n, total, avg, s2, self, selfAvg: self / n });
     }

@@ -15,7 +15,7 @@
  *     that reached JS; without those reports a host entry just nests.
  * Unwound frames are counted, never silently dropped.
  */
-import { HOST_IP } from '../ftrace/metadata.js';
+import { HOST_IP } from '../abi/index.js';
 
 export const FRAME_RECORDED = 1;
 export const FRAME_GRAPH_FUNCTION = 2;

@@ -6,7 +6,7 @@
  */
 import { Ftrace } from '../ftrace/ftrace.js';
 import { FilterError } from '../ftrace/hash.js';
-import { HOST_IP, type FtraceMetadata } from '../ftrace/metadata.js';
+import { HOST_IP, type FtraceMetadata } from '../abi/index.js';
 import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';

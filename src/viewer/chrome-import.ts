@@ -17,7 +17,7 @@
  *
  * No Node APIs, no DOM.
  */
-import { HOST_IP } from '../ftrace/metadata.js';
+import { HOST_IP } from '../abi/index.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,

@@ -8,7 +8,8 @@
  * No Node APIs, no DOM: tested in Node, run in browsers.
  */
 import type { TraceData } from '../ring/event.js';
-import { functionName, instanceTable } from '../output/ftrace-text.js';
+import { functionName } from '../abi/index.js';
+import { instanceTable } from '../output/ftrace-text.js';
 import { walkCalls, type CallFrame } from '../output/profile.js';
 
 /** the call's EXIT is not in the trace (a trap unwound it, or the trace ends first) */

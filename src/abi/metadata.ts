@@ -9,23 +9,6 @@
 export const METADATA_SECTION = 'wasm-ftrace';
 export const METADATA_VERSION = 1;
 
-/** parent_ip when the caller is outside the module (JS, the start function). */
-export const HOST_IP = 0xffffffff;
-
-/** Names of the imports and exports the pass adds to a module. */
-export const ABI = {
-  importModule: 'ftrace',
-  mcount: 'mcount',
-  /** function_graph's exit hook, `mcount_exit(ip: i32)`, when instrumented with exit hooks */
-  mcountExit: 'mcount_exit',
-  /** exported mutable i32 globals guarding the exit hooks, laid out as the entry guards */
-  exitGuardPrefix: '__ftrace_exit_guard_',
-  /** exported mutable i64: the caller token, callee_ip << 32 | caller_ip (see instrument/pass.ts) */
-  parentGlobal: '__ftrace_parent',
-  /** exported mutable i32 globals, one bit per input function index: the mcount guards */
-  guardPrefix: '__ftrace_guard_',
-} as const;
-
 export interface StaticDataBounds {
   /** lowest start of an active data segment in memory 0 */
   start: number;

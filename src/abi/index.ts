@@ -1,0 +1,23 @@
+/**
+ * The ABI between the instrument pass and the host: what both sides read or
+ * write, and nothing else. The pass (src/instrument), the core (src/ftrace),
+ * the outputs and the viewer import it; it imports nothing of theirs.
+ */
+export { ABI, HOST_IP, functionName, isAbiExport } from './names.js';
+export type { FunctionNames } from './names.js';
+export { METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData } from './metadata.js';
+export type { FtraceMetadata, StaticDataBounds } from './metadata.js';
+export { compileGlob, matchesAny } from './glob.js';
+export type { Glob, GlobKind } from './glob.js';
+export {
+  SectionId,
+  EXTERNAL_KINDS,
+  WasmFormatError,
+  ByteReader,
+  readSections,
+  findSection,
+  findCustomSection,
+  readImportSection,
+  readExportSection,
+} from './wasm-sections.js';
+export type { Section, ImportEntry, ExportEntry, ExternalKind } from './wasm-sections.js';
