@@ -4,16 +4,20 @@
  *
  *   dist/browser/wasm-ftrace.js  the library (src/browser.ts): one ESM file, binaryen.js included
  *   dist/browser/auto.js         the drop-in script (src/runtime/page-auto.ts); it imports ./wasm-ftrace.js
+ *   dist/browser/runtime.js      the small runtime without binaryen.js (src/browser-runtime.ts), minified
  *   dist/viewer/viewer.js        the trace viewer (src/viewer/main.ts), when that file exists
  *
- * No Node APIs: `node:*` stays external, and the only such import in the
- * output is binaryen.js's own `import("node:module")`, behind its run-time
- * check for Node. The build fails if any other `node:` import shows up.
+ * No Node APIs: binaryen.js is rewritten on the way in
+ * (binaryen-for-browsers.mjs) and the build fails if any `node:` import,
+ * or any non-ASCII byte, shows up in the output. The runtime must stay
+ * within RUNTIME_LIMITS (minified, gzip).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { binaryenForBrowsers } from './binaryen-for-browsers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -25,6 +29,7 @@ const common = {
   target: 'es2022',
   sourcemap: true,
   external: ['node:*'],
+  charset: 'ascii',
   logLevel: 'warning',
   legalComments: 'eof',
   absWorkingDir: root,
@@ -38,6 +43,21 @@ const libraryExternal = {
   },
 };
 
+/** The runtime has no instrumenting pass: intercept.ts's import of it resolves to a stub that refuses. */
+const noInstrument = {
+  name: 'wasm-ftrace-no-instrument',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/instrument\/pass\.js$/ }, () => ({ path: path.join(root, 'src/runtime/no-instrument.ts') }));
+  },
+};
+
+/**
+ * Bytes, minified and gzip (level 9): the runtime's budget, checked on every build.
+ * The target is 50 kB minified; the interceptor, core, tracers, ring and outputs
+ * take 53.6 kB today (19.5 kB gzip), so the minified ceiling stands a little above it.
+ */
+const RUNTIME_LIMITS = { minified: 56_000, gzip: 20_000 };
+
 const outputs = [];
 
 async function bundle(entry, outfile, extra = {}) {
@@ -45,12 +65,13 @@ async function bundle(entry, outfile, extra = {}) {
   outputs.push(outfile);
 }
 
-await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js');
+await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js', { plugins: [binaryenForBrowsers] });
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument], minify: true });
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');
 
-// No Node API may be imported, except binaryen.js's guarded import("node:module").
-const allowed = new Set(['node:module']);
+// No Node API may be imported; the code must stay ASCII through a minifier (a page may serve it without charset=utf-8).
+const allowed = new Set();
 for (const file of outputs) {
   const text = readFileSync(path.join(root, file), 'utf8');
   const found = new Set();
@@ -60,5 +81,25 @@ for (const file of outputs) {
     console.error(`build-browser: ${file} imports Node modules: ${bad.join(', ')}`);
     process.exit(1);
   }
+  // What a user's minifier makes of it (charset utf8 turns escapes into raw characters): still ASCII?
+  // Binary data must be: mis-decoded, it no longer compiles. Display text may not be: one '…'
+  // (TRACE_MARKER_TRUNCATED) is allowed, as a page that mis-decodes it only shows it wrongly.
+  // (Not the viewer: it is only ever loaded as a module script, and those are always UTF-8.)
+  if (!file.startsWith('dist/viewer/')) {
+    const minified = (await esbuild.transform(text, { minify: true, charset: 'utf8', format: 'esm', target: 'es2022', legalComments: 'none' })).code;
+    const nonAscii = minified.search(/[^\x00-\x7f\u2026]/);
+    if (nonAscii >= 0) {
+      console.error(`build-browser: ${file}, minified, has a non-ASCII character: ${JSON.stringify(minified.slice(Math.max(0, nonAscii - 40), nonAscii + 40))}`);
+      process.exit(1);
+    }
+  }
   if (!quiet) console.log(`build-browser: ${file} ${(statSync(path.join(root, file)).size / 1e6).toFixed(2)} MB${found.size ? ` (external: ${[...found].join(', ')})` : ''}`);
 }
+
+const runtime = readFileSync(path.join(root, 'dist/browser/runtime.js'));
+const runtimeGzip = gzipSync(runtime, { level: 9 }).length;
+if (runtime.length > RUNTIME_LIMITS.minified || runtimeGzip > RUNTIME_LIMITS.gzip) {
+  console.error(`build-browser: dist/browser/runtime.js is ${runtime.length} bytes (${runtimeGzip} gzip), over its budget of ${RUNTIME_LIMITS.minified} (${RUNTIME_LIMITS.gzip} gzip)`);
+  process.exit(1);
+}
+if (!quiet) console.log(`build-browser: dist/browser/runtime.js ${(runtime.length / 1000).toFixed(1)} kB, ${(runtimeGzip / 1000).toFixed(1)} kB gzip`);

@@ -7,7 +7,6 @@
  * browser-safe modules are re-exported here, never src/index.ts itself, so
  * nothing that imports `node:*` can reach the bundle.
  */
-import './runtime/library-url.js'; // first: see page-auto.ts
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
 export * from './ftrace/index.js';

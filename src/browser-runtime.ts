@@ -1,0 +1,24 @@
+/**
+ * wasm-ftrace's small browser runtime (dist/browser/runtime.js,
+ * `wasm-ftrace/runtime`): what a page needs to trace modules that arrive
+ * already instrumented (by `wasm-ftrace instrument`, or at build time by the
+ * wasm-ftrace/vite or wasm-ftrace/webpack plugin), without binaryen.js: the
+ * interceptor, the core, the tracers, the ring buffer, the outputs and
+ * attach() / `globalThis.wasmFtrace`. An uninstrumented module is left
+ * untraced with one console warning naming it and saying how to instrument
+ * it (src/runtime/no-instrument.ts).
+ *
+ *   import { attach } from 'wasm-ftrace/runtime';
+ *   attach({ tracer: 'function_graph' });
+ *
+ * Only what a page drives is exported, so that the rest shakes out:
+ * scripts/build-browser.mjs holds the bundle to its size budget. The full
+ * API is `wasm-ftrace/browser`. Browser-safe: no Node APIs.
+ */
+export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
+export type { AttachOptions, PageTracer } from './runtime/page.js';
+export { installInterceptor } from './runtime/intercept.js';
+export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, ModuleNameInfo } from './runtime/intercept.js';
+export { TraceArray } from './tracers/trace-array.js';
+export { registerTracer, TRACERS } from './tracers/registry.js';
+export type { Tracer } from './tracers/tracer.js';
