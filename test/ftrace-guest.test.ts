@@ -196,3 +196,25 @@ describe('guest API: a wasm program tracing itself', () => {
     expect(u32(4108)).toBe(HOST_IP);
   });
 });
+
+describe('guest callbacks under function_graph', () => {
+  it('a traced callback that unregisters and frees itself leaves a clean graph', async () => {
+    const { TraceArray } = await import('../src/tracers/index.js');
+    const r = instrument(wat(GUEST), { exitHooks: true });
+    const module = new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>);
+    const tr = new TraceArray({ tracer: 'function_graph', clock: 'counter' });
+    const { instance } = await tr.instantiate(module, {}, 'guest');
+    const x = instance.exports as unknown as Record<string, () => number>;
+    expect(x['reg_static']!()).toBe(0);
+    x['make_heap_ops']!();
+    expect(x['reg_heap']!()).toBe(0);
+    for (let k = 0; k < 4; k++) x['work']!();
+    expect(x['unreg_static']!()).toBe(0);
+    expect(tr.stats).toMatchObject({ unwoundFrames: 0, strayExits: 0 });
+    const names = r.metadata.names;
+    // every callback entry nests under the entry that called it, never at depth 0
+    for (const e of tr.read().events) {
+      if (e.type === 1 && names[e.ip]!.endsWith('_cb')) expect(e.depth, names[e.ip]).toBeGreaterThan(0);
+    }
+  });
+});

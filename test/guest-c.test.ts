@@ -9,6 +9,8 @@ import path from 'node:path';
 import { WASI } from 'node:wasi';
 import { expect, it } from 'vitest';
 import { Ftrace, instrument } from '../src/index.js';
+import { formatFtraceText } from '../src/output/index.js';
+import { TraceArray } from '../src/tracers/index.js';
 
 it('guest_ops.c traces itself: static direct, heap through the list, freed inside its callback', () => {
   const r = instrument(readFileSync('wasm-fixtures/build/guest_ops.wasm'), { notrace: ['on_*'] });
@@ -57,4 +59,32 @@ it('guest_ops.c traces itself: static direct, heap through the list, freed insid
     'unregister -> 0 mode=none',
   ]);
   expect(ft.stats.recursionMissed).toBe(0);
+});
+
+it('guest callbacks left traced keep the function_graph clean: 0 frames unwound, 0 stray exits', () => {
+  // A new user instruments without --notrace 'on_*': the callbacks are traced
+  // wasm the host calls from inside mcount, and their entries come from HOST.
+  const r = instrument(readFileSync('wasm-fixtures/build/guest_ops.wasm'), { exitHooks: true });
+  const module = new WebAssembly.Module(r.binary);
+  const tr = new TraceArray({ tracer: 'function_graph', clock: 'counter', bufferKb: 1024 });
+  const traced = tr.addInstance(Ftrace.forModule(module), 'guest_ops');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-guest-'));
+  const fd = openSync(path.join(dir, 'stdout'), 'w');
+  const wasi = new WASI({ version: 'preview1', args: ['guest_ops'], returnOnExit: true, stdout: fd });
+  const instance = new WebAssembly.Instance(module, tr.importsFor(traced, wasi.getImportObject() as WebAssembly.Imports));
+  tr.attach(traced, instance);
+  expect(wasi.start(instance)).toBe(0);
+  closeSync(fd);
+  expect(tr.stats).toMatchObject({ unwoundFrames: 0, strayExits: 0, lost: 0 });
+  // the callbacks nest inside the function whose entry called them
+  const lines = formatFtraceText(tr.read()).split('\n').map((l) => l.replace(/^[^)]*\) /, ''));
+  const work = lines.findIndex((l) => l.trim() === 'work() {');
+  expect(lines.slice(work, work + 6).map((l) => l.trimEnd())).toEqual([
+    '      work() {',
+    '        on_static();',
+    '        leaf();',
+    '        leaf();',
+    '        leaf();',
+    '      }',
+  ]);
 });

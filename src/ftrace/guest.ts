@@ -47,8 +47,15 @@ export interface GuestApi {
   imports: GuestImports;
   attach(instance: WebAssembly.Instance): void;
   lastError: string | null;
-  /** UTF-8 text at buf..buf+len in the guest's memory (throws FtraceError EINVAL outside it) */
+  /** UTF-8 text at buf..buf+len in the guest's memory (throws FtraceError EINVAL/EFAULT outside it) */
   readText(buf: number, len: number): string;
+  /**
+   * Brackets every call of a guest callback: the host calling into the
+   * module from inside mcount. A tracer that keeps a shadow stack marks the
+   * callback's frames as nested in a host call there (TraceArray does), so
+   * that an entry from HOST inside it does not look like a trap unwinding.
+   */
+  onCallback: { enter(): void; leave(): void } | null;
 }
 
 export function createGuestApi(ft: Ftrace): GuestApi {
@@ -56,7 +63,7 @@ export function createGuestApi(ft: Ftrace): GuestApi {
   let table: WebAssembly.Table | null = null;
   /** ops the guest has touched, by address; dropped at unregister */
   const byAddress = new Map<number, FtraceOps>();
-  const api: GuestApi = { imports: undefined as unknown as GuestImports, attach, lastError: null, readText: (b, l) => readText(b, l) };
+  const api: GuestApi = { imports: undefined as unknown as GuestImports, attach, lastError: null, readText: (b, l) => readText(b, l), onCallback: null };
 
   function attach(instance: WebAssembly.Instance): void {
     const exports = Object.values(instance.exports);
@@ -147,7 +154,16 @@ export function createGuestApi(ft: Ftrace): GuestApi {
         const callback = fn as (ip: number, parentIp: number) => void;
         const ops = opsAt(addr);
         // The guest's callback takes (i32 ip, i32 parent_ip): HOST is -1 there.
-        ops.func = (ip, parentIp) => callback(ip, parentIp | 0);
+        ops.func = (ip, parentIp) => {
+          const around = api.onCallback;
+          if (around === null) return callback(ip, parentIp | 0);
+          around.enter();
+          try {
+            callback(ip, parentIp | 0);
+          } finally {
+            around.leave();
+          }
+        };
         ft.register(ops);
         dv.setUint32(addr + 4, flags | FTRACE_OPS_FL_INITIALIZED | (ops.flags & (FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC)), true);
         return 0;

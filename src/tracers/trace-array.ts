@@ -119,6 +119,9 @@ export class TraceArray {
       ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
     };
     this.resolveGraphOptions(inst);
+    // A guest callback is the host calling into the module from inside
+    // mcount: its frames nest in a host call, as an import's re-entries do.
+    ft.guest.onCallback = this.hostMarks;
     this.list.push(inst);
     for (const l of this.instanceListeners) l(inst);
     this.attachTracer(inst);
@@ -351,15 +354,26 @@ export class TraceArray {
     for (const f of frames) this.ring.write(EVENT_STACK_FRAME, inst.id, f, 0, 0, ts, 0);
   }
 
-  private hostCall(fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
-    const stacks = () => this.list;
-    return function (this: unknown, ...args: unknown[]) {
-      const list = stacks();
+  /** A host call begins or ends, for every instance's shadow stack (a call out of one may re-enter another). */
+  private readonly hostMarks = {
+    enter: (): void => {
+      const list = this.list;
       for (let i = 0; i < list.length; i++) list[i]!.stack.hostEnter();
+    },
+    leave: (): void => {
+      const list = this.list;
+      for (let i = 0; i < list.length; i++) list[i]!.stack.hostLeave();
+    },
+  };
+
+  private hostCall(fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+    const marks = this.hostMarks;
+    return function (this: unknown, ...args: unknown[]) {
+      marks.enter();
       try {
         return fn.apply(this, args);
       } finally {
-        for (let i = 0; i < list.length; i++) list[i]!.stack.hostLeave();
+        marks.leave();
       }
     };
   }
