@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { runBench } from '../bench/hook-overhead.js';
 import { formatJson, formatTargetsTable, formatWorkloadTable, renderSvg, machineLine, loadLine } from '../bench/report.js';
 import { SCENARIO_IDS } from '../bench/scenarios.js';
 import { BenchError, unsupportedImports, type WasmWorkloadSpec } from '../bench/workloads.js';
@@ -96,6 +95,7 @@ Examples:
       const exported = WebAssembly.Module.exports(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
       if (!exported.some((e) => e.name === spec.invoke && e.kind === 'function')) throw new CliError(`the module has no exported function '${spec.invoke}'`);
 
+      const { runBench } = await import('../bench/hook-overhead.js'); // loads binaryen: not for --help
       let result;
       try {
         result = await runBench({

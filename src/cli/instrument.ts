@@ -1,7 +1,6 @@
 /** `wasm-ftrace instrument in.wasm -o out.wasm`: the pass, from the command line. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { instrument } from '../instrument/pass.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
@@ -47,6 +46,7 @@ Examples:
     )
     .action(async (input: string, flags: InstrumentFlags) => {
       const bytes = await readInputFile(input);
+      const { instrument } = await import('../instrument/pass.js'); // loads binaryen: only commands that instrument pay for it
       const started = performance.now();
       const result = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(input)} (${megabytes(bytes.length)})`, () =>
         instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true }),

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { Ftrace } from '../ftrace/ftrace.js';
 import { FilterError } from '../ftrace/hash.js';
-import { decodeMetadata, findCustomSection, readSections, METADATA_SECTION } from '../abi/index.js';
+import { decodeMetadata, findCustomSection, readSections, METADATA_SECTION, METADATA_VERSION, WasmFormatError, type FtraceMetadata } from '../abi/index.js';
 import { availableFilterFunctions } from '../ftrace/views.js';
-import { instrument } from '../instrument/pass.js';
+import { readModuleFunctions } from '../instrument/function-names.js';
 import { CliError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './main.js';
@@ -28,7 +28,7 @@ Examples:
     )
     .action(async (file: string, globs: string[], flags: { imports?: boolean }) => {
       const bytes = await readInputFile(file);
-      const meta = metadataOf(bytes);
+      const meta = metadataOf(file, bytes);
       const ft = new Ftrace(meta);
       let text = availableFilterFunctions(ft);
       if (globs.length > 0) {
@@ -52,13 +52,20 @@ Examples:
     });
 }
 
-/** The metadata of an instrumented module, or of what instrumenting it would give. */
-function metadataOf(bytes: Uint8Array) {
+/**
+ * The metadata of an instrumented module, or of what instrumenting it with
+ * no --only/--notrace would give: read from the binary, no binaryen needed.
+ */
+function metadataOf(file: string, bytes: Uint8Array): FtraceMetadata {
   try {
     const section = findCustomSection(readSections(bytes), METADATA_SECTION);
     if (section) return decodeMetadata(bytes.subarray(section.payload, section.end));
-  } catch {
-    // not readable as an instrumented module: instrument() below says why
+    const { functionCount, importCount, names, moduleName } = readModuleFunctions(bytes);
+    const traced = Array.from({ length: functionCount - importCount }, (_, i) => importCount + i);
+    return { version: METADATA_VERSION, functionCount, importCount, data: null, names, moduleName, traced, guardWords: Math.ceil(functionCount / 32) };
+  } catch (e) {
+    if (e instanceof WasmFormatError) throw new CliError(`${file}: ${e.message}`);
+    if (e instanceof Error && e.message.includes(METADATA_SECTION)) throw new CliError(`${file}: ${e.message}`);
+    throw e;
   }
-  return instrument(bytes).metadata;
 }

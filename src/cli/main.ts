@@ -18,8 +18,6 @@ import { registerReplay } from './replay.js';
 import { registerDump } from './dump.js';
 import { registerInfo } from './info.js';
 import { registerBench } from './bench.js';
-import { InstrumentError } from '../instrument/pass.js';
-import { ProgramError } from '../runtime/wasi.js';
 import { FilterError } from '../ftrace/hash.js';
 import { FtraceError } from '../ftrace/ops.js';
 
@@ -73,6 +71,15 @@ Run 'wasm-ftrace <command> --help' for a command's options.`,
   return program;
 }
 
+/**
+ * InstrumentError (instrument/pass.ts, which loads binaryen) and ProgramError
+ * (runtime/wasi.ts, node:wasi) are told by name: importing them here for
+ * `instanceof` would load both for every command, --version included.
+ */
+function isLazyUserError(e: unknown): e is Error {
+  return e instanceof Error && (e.name === 'InstrumentError' || e.name === 'ProgramError');
+}
+
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const ctx: CommandContext = { io, exitCode: 0 };
   const program = buildProgram(ctx);
@@ -92,7 +99,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return e.exitCode;
     }
-    if (e instanceof InstrumentError || e instanceof ProgramError || e instanceof FilterError || e instanceof FtraceError) {
+    if (e instanceof FilterError || e instanceof FtraceError || isLazyUserError(e)) {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return 1;
     }

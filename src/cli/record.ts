@@ -10,8 +10,6 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startRecording } from '../datafile/node-writer.js';
 import { DataFileError } from '../datafile/format.js';
-import { instrument } from '../instrument/pass.js';
-import { runModule } from '../runtime/wasi.js';
 import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
@@ -21,7 +19,6 @@ import type { CommandContext } from './main.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
-import { sha256Hex } from '../runtime/intercept.js';
 
 interface RecordFlags extends SharedFlags {
   output: string;
@@ -66,6 +63,12 @@ Examples:
       }
 
       const bytes = await readInputFile(program_);
+      // binaryen (10 MB of wasm) loads here, not for --help or `record -- node` (the preload loads it in the child)
+      const [{ instrument }, { runModule }, { sha256Hex }] = await Promise.all([
+        import('../instrument/pass.js'),
+        import('../runtime/wasi.js'),
+        import('../runtime/intercept.js'),
+      ]);
       const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(program_)} (${megabytes(bytes.length)})`, () =>
         instrument(bytes, { exitHooks: tracer.needsExitHooks }),
       );

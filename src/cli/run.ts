@@ -6,9 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { instrument } from '../instrument/pass.js';
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfileRows } from '../output/index.js';
-import { runModule } from '../runtime/wasi.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import { profileRows } from '../tracers/profiler.js';
@@ -66,6 +64,8 @@ Examples:
       const bufferKb = flags.bufferSize;
 
       const bytes = await readInputFile(file);
+      // binaryen (10 MB of wasm) and node:wasi load only when a module runs, not for --help
+      const [{ instrument }, { runModule }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/wasi.js')]);
       const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () =>
         instrument(bytes, { exitHooks: tracer.needsExitHooks }),
       );
