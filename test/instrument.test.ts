@@ -17,6 +17,18 @@ const CALLS = `(module
   (func $again (export "again") (param i32) (result i32) (call $leaf (local.get 0)))
 )`;
 
+/** The InstrumentError `fn` throws, as its structured fields. */
+function errorOf(fn: () => unknown): { kind: string; option?: string; pattern?: string } {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InstrumentError);
+    const { kind, option, pattern } = e as InstrumentError;
+    return { kind, ...(option ? { option } : {}), ...(pattern !== undefined ? { pattern } : {}) };
+  }
+  throw new Error('did not throw');
+}
+
 function outputFunctionNames(binary: Uint8Array): Map<number, string> {
   const sections = readSections(binary);
   return parseNameSection(binary, findCustomSection(sections, 'name')!).functionNames;
@@ -132,7 +144,9 @@ describe('instrument: options and errors', () => {
   });
 
   it('rejects a glob that matches nothing, naming it', () => {
-    expect(() => instrument(input, { only: ['nothing*'] })).toThrow(new InstrumentError("--only 'nothing*' matches no function in the module"));
+    expect(() => instrument(input, { only: ['nothing*'] })).toThrow("--only 'nothing*' matches no function in the module");
+    expect(errorOf(() => instrument(input, { only: ['nothing*'] }))).toMatchObject({ kind: 'no-match', option: '--only', pattern: 'nothing*' });
+    expect(errorOf(() => instrument(input, { notrace: ['[z'] }))).toMatchObject({ kind: 'no-match', option: '--notrace', pattern: '[z' });
     expect(() => instrument(input, { notrace: ['cb'] })).toThrow(/--notrace 'cb' matches no function/);
   });
 
@@ -140,6 +154,9 @@ describe('instrument: options and errors', () => {
     expect(() => instrument(new TextEncoder().encode('hello world'))).toThrow(/^not a WebAssembly module/);
     expect(() => instrument(input.slice(0, input.length - 7))).toThrow(/^truncated module/);
     expect(() => instrument(new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]))).toThrow(/version 2/);
+    expect(errorOf(() => instrument(new TextEncoder().encode('hello world')))).toEqual({ kind: 'not-wasm' });
+    expect(errorOf(() => instrument(input.slice(0, input.length - 7)))).toEqual({ kind: 'truncated' });
+    expect(errorOf(() => instrument(new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])))).toEqual({ kind: 'unsupported' });
     const bad = wat('(module (func (export "f") (result i32) (i32.const 1)))');
     const i = bad.indexOf(0x41); // i32.const -> f32.const with 4 bytes it does not have
     const corrupt = bad.slice();
@@ -148,10 +165,12 @@ describe('instrument: options and errors', () => {
     expect(err).toBeInstanceOf(InstrumentError);
     expect(err!.message).toMatch(/^invalid module: /);
     expect(err!.message).not.toContain('\n');
+    expect(errorOf(() => instrument(corrupt))).toEqual({ kind: 'invalid' });
   });
 
   it('refuses to instrument twice', () => {
     const once = instrument(input).binary;
     expect(() => instrument(once)).toThrow(/already instrumented/);
+    expect(errorOf(() => instrument(once))).toEqual({ kind: 'already-instrumented' });
   });
 });

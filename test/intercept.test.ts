@@ -358,6 +358,15 @@ describe('installInterceptor: every API path', () => {
     expect(errors).toEqual([]);
   });
 
+  it('drops a glob that matches nothing in a module by the error\'s fields, whatever the glob\'s text', async () => {
+    // (a glob with a line break once defeated the message-matching regex: the module failed, untraced)
+    const { ic, errors } = setup({}, { instrument: { notrace: ['no\nsuch', "it's"] } });
+    const r = (await WebAssembly.instantiate(RECURSION)).instance;
+    expect(call(r, 'fib', 2)).toBe(1);
+    expect(ic.modules.map((m) => m.status)).toEqual(['traced']);
+    expect(errors).toEqual([]);
+  });
+
   it('a compile still in flight at uninstall gives a module the original functions can instantiate', async () => {
     setup();
     const pending = WebAssembly.compile(RECURSION);

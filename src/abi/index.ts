@@ -20,4 +20,4 @@ export {
   readImportSection,
   readExportSection,
 } from './wasm-sections.js';
-export type { Section, ImportEntry, ExportEntry, ExternalKind } from './wasm-sections.js';
+export type { Section, ImportEntry, ExportEntry, ExternalKind, WasmFormatErrorKind } from './wasm-sections.js';

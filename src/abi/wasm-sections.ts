@@ -5,8 +5,22 @@
  * import and export sections read as the engine lists them.
  */
 
+/**
+ * - not-wasm: no `\0asm` magic
+ * - truncated: the bytes end inside the header, a section or a field
+ * - unsupported: a binary version other than 1 (components, say)
+ * - malformed: a field that cannot be what it claims (an overlong LEB128, an unknown kind)
+ */
+export type WasmFormatErrorKind = 'not-wasm' | 'truncated' | 'unsupported' | 'malformed';
+
 export class WasmFormatError extends Error {
   override name = 'WasmFormatError';
+  constructor(
+    readonly kind: WasmFormatErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Section ids of the binary format (core spec 5.5.2, plus the exception-handling `tag`). */
@@ -56,7 +70,7 @@ export class ByteReader {
   }
 
   private truncated(): never {
-    throw new WasmFormatError(`truncated ${this.what}: unexpected end at byte ${this.pos}`);
+    throw new WasmFormatError('truncated', `truncated ${this.what}: unexpected end at byte ${this.pos}`);
   }
 
   u8(): number {
@@ -73,7 +87,7 @@ export class ByteReader {
       if (shift < 32) result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) break;
       shift += 7;
-      if (shift > 35) throw new WasmFormatError(`malformed LEB128 at byte ${this.pos}`);
+      if (shift > 35) throw new WasmFormatError('malformed', `malformed LEB128 at byte ${this.pos}`);
     }
     return result;
   }
@@ -87,7 +101,7 @@ export class ByteReader {
       b = this.u8();
       result += (b & 0x7f) * 2 ** shift;
       shift += 7;
-      if (shift > 70) throw new WasmFormatError(`malformed LEB128 at byte ${this.pos}`);
+      if (shift > 70) throw new WasmFormatError('malformed', `malformed LEB128 at byte ${this.pos}`);
     } while (b & 0x80);
     if (b & 0x40) result -= 2 ** shift;
     return result;
@@ -112,13 +126,13 @@ export class ByteReader {
  */
 export function readSections(bytes: Uint8Array): Section[] {
   if (bytes.length < 8) {
-    if (bytes.length >= 4 && isMagic(bytes)) throw new WasmFormatError('truncated module: the file ends inside the 8-byte header');
-    throw new WasmFormatError('not a WebAssembly module: the file does not start with \\0asm');
+    if (bytes.length >= 4 && isMagic(bytes)) throw new WasmFormatError('truncated', 'truncated module: the file ends inside the 8-byte header');
+    throw new WasmFormatError('not-wasm', 'not a WebAssembly module: the file does not start with \\0asm');
   }
-  if (!isMagic(bytes)) throw new WasmFormatError('not a WebAssembly module: the file does not start with \\0asm');
+  if (!isMagic(bytes)) throw new WasmFormatError('not-wasm', 'not a WebAssembly module: the file does not start with \\0asm');
   const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
   if (version !== 1) {
-    throw new WasmFormatError(`unsupported WebAssembly binary version ${version >>> 0} (only version 1 modules are supported; components are not)`);
+    throw new WasmFormatError('unsupported', `unsupported WebAssembly binary version ${version >>> 0} (only version 1 modules are supported; components are not)`);
   }
   const r = new ByteReader(bytes, 8);
   const sections: Section[] = [];
@@ -130,6 +144,7 @@ export function readSections(bytes: Uint8Array): Section[] {
     const end = payload + size;
     if (end > bytes.length) {
       throw new WasmFormatError(
+        'truncated',
         `truncated module: section ${sectionName(id)} at byte ${start} needs ${size} bytes, the file has ${bytes.length - payload}`,
       );
     }
@@ -207,7 +222,7 @@ export function readImportSection(bytes: Uint8Array, section: Section): ImportEn
     else if (kind === 2) skipLimits();
     else if (kind === 3) (skipValType(), r.u8());
     else if (kind === 4) (r.u8(), r.u32());
-    else throw new WasmFormatError(`unknown import kind ${kind} at byte ${r.pos - 1}`);
+    else throw new WasmFormatError('malformed', `unknown import kind ${kind} at byte ${r.pos - 1}`);
     out.push({ module, name, kind: EXTERNAL_KINDS[kind]! });
   }
   return out;
@@ -222,7 +237,7 @@ export function readExportSection(bytes: Uint8Array, section: Section): ExportEn
     const kind = r.u8();
     const index = r.u32();
     const k = EXTERNAL_KINDS[kind];
-    if (k === undefined) throw new WasmFormatError(`unknown export kind ${kind} at byte ${r.pos - 1}`);
+    if (k === undefined) throw new WasmFormatError('malformed', `unknown export kind ${kind} at byte ${r.pos - 1}`);
     out.push({ name, kind: k, index });
   }
   return out;

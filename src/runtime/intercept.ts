@@ -530,13 +530,12 @@ function instrumentSelecting(bytes: Uint8Array, options: InstrumentOptions): Ins
     try {
       return instrument(bytes, { ...options, only, notrace });
     } catch (e) {
-      const m = e instanceof InstrumentError ? /^(--only|--notrace) '(.*)' matches no function in the module$/.exec(e.message) : null;
-      if (!m) throw e;
+      if (!(e instanceof InstrumentError) || e.kind !== 'no-match') throw e;
       const before = only.length + notrace.length;
-      if (m[1] === '--only') only = only.filter((g) => g !== m[2]);
-      else notrace = notrace.filter((g) => g !== m[2]);
+      if (e.option === '--only') only = only.filter((g) => g !== e.pattern);
+      else notrace = notrace.filter((g) => g !== e.pattern);
       if (only.length + notrace.length === before) throw e;
-      if (m[1] === '--only' && only.length === 0) return null;
+      if (e.option === '--only' && only.length === 0) return null;
     }
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * Reading the pass's input: framing, globs and binaryen's parse, each
+ * failure an InstrumentError with a one-line message.
+ */
+import { WasmFormatError, compileGlob, readSections, type Glob, type Section } from '../abi/index.js';
+import { captureBinaryenOutput, readBinary, READ_FEATURES, type Module } from './binaryen.js';
+import { InstrumentError } from './errors.js';
+
+export function checkedSections(input: Uint8Array): Section[] {
+  try {
+    return readSections(input);
+  } catch (e) {
+    if (e instanceof WasmFormatError) throw InstrumentError.fromFormat(e);
+    throw e;
+  }
+}
+
+export function compileGlobs(patterns: readonly string[], option: '--only' | '--notrace'): Glob[] {
+  return patterns.map((p) => {
+    try {
+      return compileGlob(p);
+    } catch (e) {
+      throw new InstrumentError(`${option}: ${(e as Error).message}`, { kind: 'bad-pattern', option, pattern: p });
+    }
+  });
+}
+
+export function readModule(input: Uint8Array): Module {
+  const read = captureBinaryenOutput(() => readBinary(input, READ_FEATURES));
+  if (read.error !== undefined || !read.result) {
+    throw new InstrumentError(`invalid module: ${firstLine(read.output, read.error)}`, { kind: 'invalid' });
+  }
+  const mod = read.result;
+  // Engines validate cheaply what they support; binaryen validates the rest.
+  if (!WebAssembly.validate(input as Uint8Array<ArrayBuffer>)) {
+    const v = captureBinaryenOutput(() => mod.validate());
+    if (!v.result) {
+      mod.dispose();
+      throw new InstrumentError(`invalid module: ${firstLine(v.output, v.error)}`, { kind: 'invalid' });
+    }
+  }
+  return mod;
+}
+
+function firstLine(output: string[], error: unknown): string {
+  const text = output.join('\n').replace(/\[parse exception: /, '').replace(/\]\s*$/, '');
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  if (line.length > 0) {
+    // "[wasm-validator error in function 3] unexpected false: ..., on" -> without the trailing "on"
+    return line.slice(0, 2).join(' ').replace(/,? on$/, '').replace(/^\[|\]$/g, '');
+  }
+  const msg = (error as { message?: string } | undefined)?.message;
+  return msg ?? 'binaryen could not read it';
+}

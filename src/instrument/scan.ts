@@ -1,0 +1,141 @@
+/**
+ * The pass's first step: read what it needs from the module, change nothing.
+ * Functions and their display names, which of them get mcount, and how each
+ * can be reached indirectly (its static table slots, whether its reference
+ * escapes).
+ */
+import { ByteReader, SectionId, findSection, functionName, matchesAny, type Glob, type Section } from '../abi/index.js';
+import binaryen, { type FunctionInfo, type Module } from './binaryen.js';
+import { constI32, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
+import { ID } from './children.js';
+import { SLOT_TAG, type ModuleScan } from './context.js';
+import { InstrumentError } from './errors.js';
+
+export interface ScanOptions {
+  /** the input's name section, by ip */
+  explicitNames: ReadonlyMap<number, string> | undefined;
+  only: readonly Glob[];
+  notrace: readonly Glob[];
+}
+
+export function scanModule(mod: Module, input: Uint8Array, sections: readonly Section[], options: ScanOptions): ModuleScan {
+  const functionCount = mod.getNumFunctions();
+  const fnRefs: Ref[] = [];
+  const infos: FunctionInfo[] = [];
+  let importCount = 0;
+  for (let i = 0; i < functionCount; i++) {
+    const ref = mod.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(ref);
+    fnRefs.push(ref);
+    infos.push(info);
+    if (info.module) {
+      if (importCount !== i) throw new InstrumentError('internal error: binaryen listed a function import after a defined function', { kind: 'internal' });
+      importCount++;
+    }
+  }
+  const names = displayNames(mod, infos, options.explicitNames);
+  const traced = selectTraced(names, importCount, options.only, options.notrace);
+
+  const noTokenPtrs = new Set<number>();
+  const ipOfName = new Map<number, number>();
+  for (let i = 0; i < functionCount; i++) {
+    const ptr = functionGetName(fnRefs[i]!);
+    if (traced[i]) ipOfName.set(ptr, i);
+    else noTokenPtrs.add(ptr);
+  }
+  return {
+    functionCount,
+    importCount,
+    fnRefs,
+    infos,
+    names,
+    traced,
+    ipOfName,
+    noTokenPtrs,
+    ...tableReachability(mod, infos),
+    gcOutput: usesGC(input, sections),
+  };
+}
+
+/** Display names: explicit, else the first export name, else module.field, else func[N]. */
+function displayNames(mod: Module, infos: readonly FunctionInfo[], explicitNames: ReadonlyMap<number, string> | undefined): string[] {
+  const exportNames = new Map<string, string>();
+  for (let i = 0; i < mod.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(mod.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalFunction && !exportNames.has(e.value)) exportNames.set(e.value, e.name);
+  }
+  return infos.map((info, i) => {
+    const explicit = explicitNames?.get(i);
+    if (explicit !== undefined) return explicit;
+    const exported = exportNames.get(info.name);
+    if (exported !== undefined) return exported;
+    if (info.module) return `${info.module}.${info.base}`;
+    return functionName(undefined, i);
+  });
+}
+
+/** Which functions get mcount; a glob that matches no defined function is an error. */
+function selectTraced(names: readonly string[], importCount: number, only: readonly Glob[], notrace: readonly Glob[]): boolean[] {
+  const traced = names.map((name, i) => i >= importCount && (only.length === 0 || matchesAny(only, name)) && !matchesAny(notrace, name));
+  for (const [globs, option] of [[only, '--only'], [notrace, '--notrace']] as const) {
+    for (const g of globs) {
+      if (!names.some((n, i) => i >= importCount && g.test(n))) {
+        throw new InstrumentError(`${option} '${g.source}' matches no function in the module`, { kind: 'no-match', option, pattern: g.source });
+      }
+    }
+  }
+  return traced;
+}
+
+/** How each function can be reached indirectly: its static table slots, and whether its reference escapes. */
+function tableReachability(mod: Module, infos: readonly FunctionInfo[]): Pick<ModuleScan, 'tables' | 'slotTags' | 'escapes'> {
+  const tables = new Map<number, number>();
+  const tableByName = new Map<string, number>();
+  for (let t = 0; t < mod.getNumTables(); t++) {
+    const ref = mod.getTableByIndex(t);
+    tables.set(tableGetName(ref), t);
+    tableByName.set(binaryen.getTableInfo(ref).name, t);
+  }
+  const ipByName = new Map(infos.map((info, i) => [info.name, i]));
+  const slotTags: number[][] = infos.map(() => []);
+  const escapes = new Set<number>();
+  for (let k = 0; k < mod.getNumElementSegments(); k++) {
+    const seg = binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(k));
+    const offset = seg.offset && getId(seg.offset) === ID.Const ? constI32(seg.offset) : null;
+    const table = tableByName.get(seg.table);
+    seg.data.forEach((name, j) => {
+      const ip = ipByName.get(name);
+      if (ip === undefined) return;
+      if (offset === null || table === undefined) escapes.add(ip);
+      else slotTags[ip]!.push((SLOT_TAG | (table << 24) | ((offset + j) & 0xffffff)) >>> 0);
+    });
+  }
+  return { tables, slotTags, escapes };
+}
+
+/**
+ * A module uses GC types when its type section has struct, array, rec or sub
+ * entries, or typed/abstract GC references. When it does not, we write it with
+ * GC disabled: binaryen otherwise emits GC-era encodings (`ref.null nofunc`)
+ * that engines without GC, Node 20's among them, reject.
+ */
+function usesGC(input: Uint8Array, sections: readonly Section[]): boolean {
+  const typeSection = findSection(sections, SectionId.type);
+  if (!typeSection) return false;
+  const GC_BYTES = new Set([0x4e, 0x4f, 0x50, 0x5e, 0x5f, 0x63, 0x64, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x71, 0x72, 0x73]);
+  const r = new ByteReader(input, typeSection.payload, typeSection.end, 'type section');
+  try {
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const form = r.u8();
+      if (form !== 0x60) return true;
+      for (let side = 0; side < 2; side++) {
+        const n = r.u32();
+        for (let j = 0; j < n; j++) if (GC_BYTES.has(r.u8())) return true;
+      }
+    }
+  } catch {
+    return true; // cannot tell: keep every feature
+  }
+  return false;
+}
