@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOST_IP } from '../src/abi/index.js';
+import { functionGraphTracer } from '../src/tracers/function-graph.js';
 import {
   computeFolded,
   computeProfile,
@@ -491,10 +492,12 @@ describe('random traces with traps and overwritten starts', () => {
           if (i >= from && e.type === EVENT_ENTRY && ancestorsOf[i]!.every((a) => a >= from)) known++;
         });
 
-        const begins = checkChrome(formatChromeTrace(trace));
+        // as the readers call them for a function_graph trace (its Tracer.nestsCalls, printText)
+        const calls = { calls: functionGraphTracer.nestsCalls };
+        const begins = checkChrome(formatChromeTrace(trace, calls));
         expect(begins).toBe(kept.filter((e) => e.type === EVENT_ENTRY).length);
-        expect(computeFolded(trace).reduce((s, [, w]) => s + w, 0)).toBe(known);
-        expect(formatFtraceText(trace).startsWith('# tracer: function_graph\n')).toBe(true);
+        expect(computeFolded(trace, calls).reduce((s, [, w]) => s + w, 0)).toBe(known);
+        expect(formatFtraceText(trace, {}, functionGraphTracer.printText).startsWith('# tracer: function_graph\n')).toBe(true);
         const rows = computeProfile(trace);
         expect(rows.reduce((s, r) => s + r.hits, 0)).toBe(kept.filter((e) => e.type === EVENT_ENTRY).length);
         expect(rows.reduce((s, r) => s + r.calls, 0)).toBe(kept.filter((e) => e.type === EVENT_EXIT).length);
@@ -503,7 +506,7 @@ describe('random traces with traps and overwritten starts', () => {
           // Self times add up: every call's time is its own or its callers'.
           const self = rows.reduce((s, r) => s + r.self, 0);
           expect(self).toBeGreaterThanOrEqual(-1e-9);
-          formatFolded(trace, { weight: 'time' });
+          formatFolded(trace, { weight: 'time', ...calls });
         }
       }),
       { numRuns: 400 },

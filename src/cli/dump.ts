@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { formatChromeTrace } from '../output/chrome-trace.js';
 import { formatFolded, type FoldedWeight } from '../output/folded.js';
+import { tracerOf } from '../tracers/registry.js';
 import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, type TraceData } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { UsageError } from './errors.js';
@@ -45,8 +46,14 @@ Examples:
     const formats = [flags.chrome && 'chrome', flags.folded && 'folded', flags.raw && 'raw'].filter(Boolean);
     if (formats.length > 1) throw new UsageError(`choose one of --chrome, --folded, --raw (got ${formats.map((f) => `--${f}`).join(' ')})`);
     const trace = loadTrace(file, flags, ctx.io);
+    const tracer = tracerOf(trace);
+    const calls = tracer ? { calls: tracer.nestsCalls } : {};
     const text = withStatus(ctx.io, trace.events.length > 1_000_000, `formatting ${trace.events.length} events`, () =>
-      flags.chrome ? formatChromeTrace(trace) : flags.folded ? formatFolded(trace, { weight: flags.weight }) : formatRaw(trace),
+      flags.chrome
+        ? formatChromeTrace(trace, calls)
+        : flags.folded
+          ? formatFolded(trace, { weight: flags.weight, ...calls })
+          : formatRaw(trace),
     );
     if (flags.output) await writeFileAtomic(flags.output, text);
     else ctx.io.stdout(text);

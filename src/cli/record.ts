@@ -53,8 +53,8 @@ Examples:
     )
     .action(async (program_: string, args: string[], flags: RecordFlags, command: Command) => {
       const tracerName = command.getOptionValueSource('tracer') === 'default' ? 'function_graph' : flags.tracer;
-      if (tracerName === 'profiler') throw new UsageError("record writes events; use -t function_graph (the default) and 'wasm-ftrace report' computes the profile");
       const tracer = TRACERS.get(tracerName)!;
+      if (tracer.stat) throw new UsageError(`record writes events; the ${tracerName} tracer keeps its results in memory: use -t function_graph (the default) and 'wasm-ftrace report' computes the profile`);
       const filter = [...(flags.filter ?? []), ...(flags.trigger ?? [])];
       const argv = [program_, ...args];
       if (path.basename(program_) === 'node' || program_ === process.execPath) {

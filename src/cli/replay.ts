@@ -1,6 +1,7 @@
 /** `wasm-ftrace replay [file]`: a recorded trace as ftrace prints it (cat trace). */
 import type { Command } from 'commander';
 import { formatFtraceText } from '../output/ftrace-text.js';
+import { tracerOf } from '../tracers/registry.js';
 import type { CommandContext } from './main.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
@@ -21,6 +22,7 @@ Examples:
   $ wasm-ftrace replay -G main -D 3
   $ wasm-ftrace replay --time-filter 100us | less`,
   ).action((file: string, flags: SharedFlags) => {
-    ctx.io.stdout(formatFtraceText(loadTrace(file, flags, ctx.io)));
+    const trace = loadTrace(file, flags, ctx.io);
+    ctx.io.stdout(formatFtraceText(trace, {}, tracerOf(trace)?.printText));
   });
 }

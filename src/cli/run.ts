@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfileRows } from '../output/index.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
-import { profileRows } from '../tracers/profiler.js';
 import type { TraceClock } from '../ring/event.js';
 import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
@@ -58,9 +57,9 @@ Examples:
     .action(async (file: string, args: string[], flags: RunFlags) => {
       const tracerName = flags.tracer;
       const tracer = TRACERS.get(tracerName)!;
-      const format = (flags.format ?? (tracerName === 'profiler' ? 'profile' : 'text')) as Format;
+      const format = (flags.format ?? (tracer.stat ? 'profile' : 'text')) as Format;
       if (!FORMATS.includes(format)) throw new UsageError(`unknown format '${flags.format}' (${FORMATS.join(', ')})`);
-      if (format === 'profile' && tracerName !== 'profiler') throw new UsageError('--format profile needs the profiler tracer (-t profiler)');
+      if (format === 'profile' && !tracer.stat) throw new UsageError('--format profile needs the profiler tracer (-t profiler)');
       const bufferKb = flags.bufferSize;
 
       const bytes = await readInputFile(file);
@@ -105,11 +104,12 @@ Examples:
 }
 
 function render(tr: TraceArray, format: Format, timeFilter: number | undefined): string {
-  if (format === 'profile') return formatProfileRows(profileRows(tr), { times: tr.clock === 'perf' });
+  const tracer = tr.tracer;
+  if (format === 'profile') return formatProfileRows(tracer.stat!(tr), { times: tr.clock === 'perf' });
   const data = timeFilter === undefined ? tr.read() : filterTrace(tr.read(), { timeFilter });
-  if (format === 'chrome') return formatChromeTrace(data);
-  if (format === 'folded') return formatFolded(data);
-  return formatFtraceText(data);
+  if (format === 'chrome') return formatChromeTrace(data, { calls: tracer.nestsCalls });
+  if (format === 'folded') return formatFolded(data, { calls: tracer.nestsCalls });
+  return formatFtraceText(data, {}, tracer.printText);
 }
 
 function formatValue(v: unknown): string {

@@ -74,8 +74,13 @@ export function chromePid(instance: number): number {
   return instance + 1;
 }
 
+export interface ChromeTraceOptions {
+  /** the events nest as calls (the tracer's Tracer.nestsCalls): B/E slices; else instants. Default: the trace holds exits */
+  calls?: boolean;
+}
+
 /** The trace as a Chrome trace object. */
-export function toChromeTrace(trace: TraceData): ChromeTrace {
+export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}): ChromeTrace {
   const table = instanceTable(trace);
   const out: ChromeTraceEvent[] = [];
   for (const info of table.values()) {
@@ -127,7 +132,7 @@ export function toChromeTrace(trace: TraceData): ChromeTrace {
 
   let droppedExits = 0;
   let unfinishedCalls = 0;
-  const graph = trace.tracer === 'function_graph' || trace.events.some((e) => e.type === EVENT_EXIT);
+  const graph = options.calls ?? trace.events.some((e) => e.type === EVENT_EXIT);
   if (graph) {
     walkCalls(trace, {
       enter(frame, ev) {
@@ -195,8 +200,8 @@ export function toChromeTrace(trace: TraceData): ChromeTrace {
 }
 
 /** The trace as Chrome trace JSON text, one event per line so that diffs stay readable. */
-export function formatChromeTrace(trace: TraceData): string {
-  const t = toChromeTrace(trace);
+export function formatChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}): string {
+  const t = toChromeTrace(trace, options);
   const events = t.traceEvents.map((e) => JSON.stringify(e)).join(',\n');
   return (
     `{"traceEvents":[\n${events}\n],\n` +

@@ -35,6 +35,8 @@ export type FoldedWeight = 'calls' | 'time';
 export interface FoldedOptions {
   /** default 'calls' */
   weight?: FoldedWeight;
+  /** the events nest as calls (the tracer's Tracer.nestsCalls); default: the trace holds exits */
+  calls?: boolean;
 }
 
 function frameText(name: string): string {
@@ -45,7 +47,7 @@ function frameText(name: string): string {
 export function computeFolded(trace: TraceData, options: FoldedOptions = {}): Array<[stack: string, weight: number]> {
   const weight = options.weight ?? 'calls';
   const table = instanceTable(trace);
-  const graph = trace.tracer === 'function_graph' || trace.events.some((e) => e.type === EVENT_EXIT);
+  const graph = options.calls ?? trace.events.some((e) => e.type === EVENT_EXIT);
   if (weight === 'time' && !graph) {
     throw new Error("folded weight 'time' needs function_graph events (durations); the function tracer records entries only");
   }

@@ -98,7 +98,7 @@ export function durationMark(us: number): string {
 // ---------------------------------------------------------------------------
 
 export interface FtraceTextOptions {
-  /** `graph` for function_graph output, `function` for one line per entry; default from trace.tracer */
+  /** `graph` for function_graph output, `function` for one line per entry; default: the printer passed, else `graph` when the trace holds exits */
   layout?: 'function' | 'graph';
   /** graph: the TASK/PID column (funcgraph-proc); default on when the trace holds more than one instance */
   proc?: boolean;
@@ -121,23 +121,30 @@ const FUNC_HEADER = [
   '#              | |         |   |||||     |         |',
 ];
 
+/**
+ * One tracer's text: its print_header, then print_line for each event. A
+ * tracer names its printer (Tracer.printText); these are the two layouts.
+ */
+export type TextPrinter = (trace: TraceData, options: FtraceTextOptions) => Generator<string>;
+
 /** The whole trace file as one string, lines ending in '\n'. */
-export function formatFtraceText(trace: TraceData, options: FtraceTextOptions = {}): string {
+export function formatFtraceText(trace: TraceData, options: FtraceTextOptions = {}, printer?: TextPrinter): string {
   let out = '';
-  for (const line of ftraceTextLines(trace, options)) out += `${line}\n`;
+  for (const line of ftraceTextLines(trace, options, printer)) out += `${line}\n`;
   return out;
 }
 
 /** The trace file line by line (without '\n'), for streaming large traces. */
-export function* ftraceTextLines(trace: TraceData, options: FtraceTextOptions = {}): Generator<string> {
-  const layout = options.layout ?? (trace.tracer === 'function_graph' ? 'graph' : 'function');
+export function* ftraceTextLines(trace: TraceData, options: FtraceTextOptions = {}, printer?: TextPrinter): Generator<string> {
+  const print =
+    options.layout === 'graph'
+      ? graphText
+      : options.layout === 'function'
+        ? functionText
+        : (printer ?? (trace.events.some((e) => e.type === EVENT_EXIT) ? graphText : functionText));
   yield `# tracer: ${trace.tracer}`;
   yield '#';
-  if (layout === 'graph') {
-    yield* graphLines(trace, options);
-  } else {
-    yield* functionLines(trace, options);
-  }
+  yield* print(trace, options);
 }
 
 /** trace_print_context(): `<task>-<pid> [000] ..... <time>: ` */
@@ -193,7 +200,8 @@ class StackPrinter {
   }
 }
 
-function* functionLines(trace: TraceData, options: FtraceTextOptions): Generator<string> {
+/** The function tracer's layout (and nop's): one line per entry, with its caller. */
+export function* functionText(trace: TraceData, options: FtraceTextOptions): Generator<string> {
   yield `# entries-in-buffer/entries-written: ${trace.entries}/${trace.written}   #P:1`;
   yield '#';
   yield* FUNC_HEADER;
@@ -232,7 +240,8 @@ interface GraphState {
   depth: number;
 }
 
-function* graphLines(trace: TraceData, options: FtraceTextOptions): Generator<string> {
+/** The function_graph layout: nested calls with durations (trace_functions_graph.c). */
+export function* graphText(trace: TraceData, options: FtraceTextOptions): Generator<string> {
   const table = instanceTable(trace);
   const counter = trace.clock === 'counter';
   const showDuration = !counter;

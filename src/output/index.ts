@@ -5,13 +5,15 @@
 export {
   formatFtraceText,
   ftraceTextLines,
+  functionText,
+  graphText,
   formatGraphDuration,
   durationMark,
   instanceTable,
 } from './ftrace-text.js';
-export type { FtraceTextOptions } from './ftrace-text.js';
+export type { FtraceTextOptions, TextPrinter } from './ftrace-text.js';
 export { toChromeTrace, formatChromeTrace, chromePid } from './chrome-trace.js';
-export type { ChromeTrace, ChromeTraceEvent } from './chrome-trace.js';
+export type { ChromeTrace, ChromeTraceEvent, ChromeTraceOptions } from './chrome-trace.js';
 export { computeFolded, formatFolded } from './folded.js';
 export type { FoldedOptions, FoldedWeight } from './folded.js';
 export { computeProfile, formatProfile, formatProfileRows, sortProfile, walkCalls } from './profile.js';

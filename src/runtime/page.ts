@@ -11,7 +11,6 @@
  */
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
 import type { TraceClock, TraceData } from '../ring/event.js';
-import { profileRows, resetProfile } from '../tracers/profiler.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
@@ -89,13 +88,16 @@ export function attach(options: AttachOptions = {}): PageTracer {
     },
     clear() {
       tr.ring.reset();
-      if (tr.tracer.name === 'profiler') resetProfile(tr);
+      tr.tracer.resetStat?.(tr);
     },
     read: () => tr.read(),
-    text: (o) => formatFtraceText(tr.read(), o),
-    chrome: () => formatChromeTrace(tr.read()),
-    folded: () => formatFolded(tr.read()),
-    profile: () => (tr.tracer.name === 'profiler' ? formatProfileRows(profileRows(tr), { times: tr.clock === 'perf' }) : formatProfile(tr.read())),
+    text: (o) => formatFtraceText(tr.read(), o, tr.tracer.printText),
+    chrome: () => formatChromeTrace(tr.read(), { calls: tr.tracer.nestsCalls }),
+    folded: () => formatFolded(tr.read(), { calls: tr.tracer.nestsCalls }),
+    profile: () => {
+      const stat = tr.tracer.stat;
+      return stat ? formatProfileRows(stat(tr), { times: tr.clock === 'perf' }) : formatProfile(tr.read());
+    },
     get stats() {
       return tr.stats;
     },

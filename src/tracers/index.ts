@@ -1,8 +1,9 @@
 /** Tracers on the core, and the trace array that runs them. No Node APIs. */
 export { TraceArray } from './trace-array.js';
 export type { TraceArrayOptions, TracedInstance, Trigger } from './trace-array.js';
-export type { Tracer } from './tracer.js';
-export { TRACERS, registerTracer } from './registry.js';
+export type { Tracer, SelftestTarget } from './tracer.js';
+export { selftestFailure } from './tracer.js';
+export { TRACERS, registerTracer, tracerOf } from './registry.js';
 export { functionTracer, nopTracer } from './function.js';
 export { functionGraphTracer, graphOps } from './function-graph.js';
 export { profilerTracer, profileRows, resetProfile } from './profiler.js';

@@ -5,10 +5,11 @@
  * however long the run.
  */
 import { functionName } from '../abi/index.js';
+import { functionText } from '../output/ftrace-text.js';
 import type { ProfileRow } from '../output/profile.js';
 import { graphOps } from './function-graph.js';
 import type { TraceArray, TracedInstance } from './trace-array.js';
-import type { Tracer } from './tracer.js';
+import { selftestFailure, type Tracer } from './tracer.js';
 
 interface Accumulator {
   hits: Float64Array;
@@ -22,6 +23,11 @@ const accumulators = new WeakMap<TracedInstance, Accumulator>();
 export const profilerTracer: Tracer = {
   name: 'profiler',
   needsExitHooks: true,
+  // it writes no events: the buffer holds only what others wrote (markers)
+  printText: functionText,
+  nestsCalls: false,
+  stat: (tr) => profileRows(tr),
+  resetStat: (tr) => resetProfile(tr),
   attach(tr, inst) {
     let acc = accumulators.get(inst);
     if (!acc) {
@@ -44,6 +50,21 @@ export const profilerTracer: Tracer = {
   detach(tr, inst) {
     tr.unregisterAll(inst);
     inst.stack.truncate(0);
+  },
+  selftest({ tr, run, entered }) {
+    run();
+    const fail = (what: string) => selftestFailure('profiler', what);
+    const n = tr.read().events.length;
+    if (n !== 0) throw fail(`wrote ${n} events`);
+    const expected = new Map<number, number>();
+    for (const ip of entered) expected.set(ip, (expected.get(ip) ?? 0) + 1);
+    const rows = profileRows(tr);
+    for (const [ip, hits] of expected) {
+      const row = rows.find((r) => r.ip === ip);
+      if (!row || row.hits !== hits) throw fail(`function ${ip}: ${row?.hits ?? 0} hits, expected ${hits}`);
+      if (!(row.total >= row.self && row.self >= 0)) throw fail(`function ${ip}: total ${row.total} < self ${row.self}`);
+    }
+    if (rows.length !== expected.size) throw fail(`${rows.length} rows, expected ${expected.size}`);
   },
 };
 

@@ -12,3 +12,8 @@ export function registerTracer(t: Tracer): void {
 }
 
 for (const t of [nopTracer, functionTracer, functionGraphTracer, profilerTracer]) registerTracer(t);
+
+/** The tracer a trace was recorded with, when this build knows it: outputs take its printText and nestsCalls. */
+export function tracerOf(trace: { readonly tracer: string }): Tracer | undefined {
+  return TRACERS.get(trace.tracer);
+}
