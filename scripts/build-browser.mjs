@@ -54,9 +54,10 @@ const noInstrument = {
 /**
  * Bytes, minified and gzip (level 9): the runtime's budget, checked on every build.
  * The target is 50 kB minified; the interceptor, core, tracers, ring and outputs
- * take 53.6 kB today (19.5 kB gzip), so the minified ceiling stands a little above it.
+ * take 53.6 kB (19.5 kB gzip), plus 1.1 kB for each tracer's selftest (a tracer
+ * carries its own, as a struct tracer does), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 56_000, gzip: 20_000 };
+const RUNTIME_LIMITS = { minified: 58_000, gzip: 21_000 };
 
 const outputs = [];
 
