@@ -7,21 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { instrument } from '../src/instrument/pass.js';
-import { TraceArray } from '../src/tracers/trace-array.js';
-import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceEvent } from '../src/ring/event.js';
 import * as nodeEntry from '../src/index.js';
-// plain JS, shared with the example page
-import { CALLS, FIXTURE } from '../examples/browser/calls.js';
 import { launchChromium, requireChromium, serveDirectory, type Chromium, type StaticServer } from './helpers/chromium.js';
+import { calls, fixturePath, root, shape, traceInNode } from './helpers/example-trace.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
 const BUNDLE = path.join(root, 'dist/browser/wasm-ftrace.js');
-const calls = CALLS as [string, number[]][];
 
 let browser: Chromium;
 let server: StaticServer;
@@ -50,23 +44,6 @@ async function newPage(): Promise<{ page: Page; errors: string[]; warnings: stri
     if (m.type() === 'warning') warnings.push(m.text());
   });
   return { page, errors, warnings };
-}
-
-/** What must agree between two traces of the same calls: everything but time. */
-function shape(events: readonly TraceEvent[]): string[] {
-  return events.map((e) =>
-    e.type === EVENT_ENTRY ? `entry ${e.instance} ${e.ip} <- ${e.parent} depth ${e.depth}` : e.type === EVENT_EXIT ? `exit ${e.instance} ${e.ip} depth ${e.depth}` : `type ${e.type} ${e.ip}`,
-  );
-}
-
-/** The example's calls, traced in Node the library's way. */
-async function traceInNode(): Promise<TraceData> {
-  const bytes = readFileSync(path.join(root, FIXTURE as string));
-  const { binary } = instrument(bytes, { exitHooks: true });
-  const tr = new TraceArray({ tracer: 'function_graph' });
-  const { instance } = await tr.instantiate(new WebAssembly.Module(binary), {}, 'recursion.wasm');
-  for (const [name, args] of calls) (instance.exports[name] as (...a: number[]) => number)(...args);
-  return tr.read();
 }
 
 describe('browser bundle', () => {
@@ -225,7 +202,7 @@ describe('the drop-in when the library does not come', () => {
 describe('wasm-ftrace/runtime (no binaryen.js)', () => {
   it('traces a pre-instrumented module exactly as Node does, and refuses an uninstrumented one with one warning', async () => {
     const { page, errors, warnings } = await newPage();
-    const original = readFileSync(path.join(root, FIXTURE as string));
+    const original = readFileSync(fixturePath);
     const { binary } = instrument(original, { exitHooks: true });
     await page.route('**/pre/recursion.wasm', (route) => route.fulfill({ body: Buffer.from(binary), contentType: 'application/wasm' }));
     await page.goto(`${server.url}/__blank.html`);

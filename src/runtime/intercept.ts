@@ -523,7 +523,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
  * and `only` globs likewise (a program loads many modules; a glob written
  * for one matches nothing in the others). null: `only` selects nothing here.
  */
-function instrumentSelecting(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult | null {
+export function instrumentSelecting(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult | null {
   let only = [...(options.only ?? [])];
   let notrace = [...(options.notrace ?? [])];
   for (;;) {

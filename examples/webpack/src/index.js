@@ -1,0 +1,3 @@
+import { run } from '../../shared/traced-app.js';
+
+run(new URL('../../../wasm-fixtures/build/recursion.wasm', import.meta.url));
