@@ -1,4 +1,5 @@
 /** `wasm-ftrace dump [file] --chrome | --folded | --raw`: a recorded trace for other tools. */
+import { printable } from '../output/printable.js';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { formatChromeTrace } from '../output/chrome-trace.js';
@@ -71,9 +72,9 @@ const TYPE_NAMES: Record<number, string> = {
 /** Every event, every field, one line each (uftrace dump's spirit). */
 export function formatRaw(trace: TraceData): string {
   const names = new Map(trace.instances.map((i) => [i.id, i]));
-  const name = (inst: number, ip: number) => functionName(names.get(inst), ip);
-  let out = `# tracer: ${trace.tracer}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`;
-  for (const i of trace.instances) out += `# instance ${i.id}: ${i.name} (${i.names.length} functions)\n`;
+  const name = (inst: number, ip: number) => printable(functionName(names.get(inst), ip));
+  let out = `# tracer: ${printable(trace.tracer)}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`;
+  for (const i of trace.instances) out += `# instance ${i.id}: ${printable(i.name)} (${i.names.length} functions)\n`;
   out += '#        ts  type    inst     ip  depth  duration  function <- parent\n';
   for (const e of trace.events) {
     const ts = trace.clock === 'perf' ? e.ts.toFixed(3) : String(e.ts);

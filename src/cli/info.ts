@@ -1,4 +1,5 @@
 /** `wasm-ftrace info [file]`: what a data file holds. */
+import { printable } from '../output/printable.js';
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CommandContext } from './main.js';
@@ -26,10 +27,10 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       if (d.firstTs !== null && d.lastTs !== null && h.clock === 'perf') rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
       const stats = d.footer?.stats;
       if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
-      let out = rows.map(([k, v]) => `${k.padEnd(10)} ${v}\n`).join('');
+      let out = rows.map(([k, v]) => `${k.padEnd(10)} ${printable(v)}\n`).join('');
       out += `modules    ${d.instances.length}\n`;
       for (const i of d.instances) {
-        out += `  ${String(i.id).padStart(3)}  ${i.name}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${i.moduleHash ?? 'unknown'}\n`;
+        out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}\n`;
       }
       ctx.io.stdout(out);
     });

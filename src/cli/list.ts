@@ -1,9 +1,9 @@
 /** `wasm-ftrace list prog.wasm [glob...]`: the functions a module offers to trace (available_filter_functions). */
+import { printable } from '../output/printable.js';
 import type { Command } from 'commander';
 import { Ftrace } from '../ftrace/ftrace.js';
 import { FilterError } from '../ftrace/hash.js';
 import { decodeMetadata, findCustomSection, readSections, METADATA_SECTION, METADATA_VERSION, WasmFormatError, type FtraceMetadata } from '../abi/index.js';
-import { availableFilterFunctions } from '../ftrace/views.js';
 import { readModuleFunctions } from '../instrument/function-names.js';
 import { CliError } from './errors.js';
 import { readInputFile } from './io.js';
@@ -30,7 +30,8 @@ Examples:
       const bytes = await readInputFile(file);
       const meta = metadataOf(file, bytes);
       const ft = new Ftrace(meta);
-      let text = availableFilterFunctions(ft);
+      const line = (f: { line: number; ip: number; name: string }): string => `${String(f.line).padStart(5)}  ${String(f.ip).padStart(5)}  ${printable(f.name)}\n`;
+      let text = ft.availableFunctions().map(line).join('');
       if (globs.length > 0) {
         let selected: Set<number>;
         try {
@@ -42,11 +43,11 @@ Examples:
         text = ft
           .availableFunctions()
           .filter((f) => selected.has(f.ip))
-          .map((f) => `${String(f.line).padStart(5)}  ${String(f.ip).padStart(5)}  ${f.name}\n`)
+          .map(line)
           .join('');
       }
       if (flags.imports) {
-        for (let ip = 0; ip < meta.importCount; ip++) text += `    -  ${String(ip).padStart(5)}  ${meta.names[ip]} (import)\n`;
+        for (let ip = 0; ip < meta.importCount; ip++) text += `    -  ${String(ip).padStart(5)}  ${printable(meta.names[ip] ?? `func[${ip}]`)} (import)\n`;
       }
       ctx.io.stdout(text);
     });

@@ -25,6 +25,7 @@
  *
  * No Node APIs: this runs in browsers too.
  */
+import { printable } from './printable.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceInstanceInfo } from '../ring/event.js';
 import { HOST_IP, functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
@@ -40,7 +41,7 @@ export interface FoldedOptions {
 }
 
 function frameText(name: string): string {
-  return name.replace(/;/g, ':').replace(/[\r\n]+/g, ' ');
+  return printable(name.replace(/;/g, ':'));
 }
 
 /** Stack → weight, sorted by stack. Throws when the trace cannot give the weight asked for. */

@@ -31,7 +31,8 @@
  *
  * No Node APIs: this runs in browsers too.
  */
-import { HOST_IP, functionName } from '../abi/index.js';
+import { HOST_IP, functionName as rawFunctionName } from '../abi/index.js';
+import { printable } from './printable.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,
@@ -142,14 +143,19 @@ export function* ftraceTextLines(trace: TraceData, options: FtraceTextOptions = 
       : options.layout === 'function'
         ? functionText
         : (printer ?? (trace.events.some((e) => e.type === EVENT_EXIT) ? graphText : functionText));
-  yield `# tracer: ${trace.tracer}`;
+  yield `# tracer: ${printable(trace.tracer)}`;
   yield '#';
   yield* print(trace, options);
 }
 
+/** A function's name as this output prints it: control characters escaped. */
+function functionName(info: TraceInstanceInfo | undefined, ip: number): string {
+  return printable(rawFunctionName(info, ip));
+}
+
 /** trace_print_context(): `<task>-<pid> [000] ..... <time>: ` */
 function context(trace: TraceData, info: TraceInstanceInfo | undefined, ev: TraceEvent): string {
-  const comm = (info?.name ?? `wasm${ev.instance}`).slice(0, 15);
+  const comm = printable(info?.name ?? `wasm${ev.instance}`).slice(0, 15);
   let time: string;
   if (trace.clock === 'counter') {
     time = String(Math.trunc(ev.ts)).padStart(12);
@@ -163,7 +169,7 @@ function context(trace: TraceData, info: TraceInstanceInfo | undefined, ev: Trac
 
 function markerText(ev: TraceEvent): string {
   const text = ev.text ?? '';
-  return text.endsWith('\n') ? text.slice(0, -1) : text;
+  return printable(text.endsWith('\n') ? text.slice(0, -1) : text);
 }
 
 /**
@@ -226,7 +232,7 @@ export function* functionText(trace: TraceData, options: FtraceTextOptions): Gen
 
 /** print_graph_proc(): `comm-pid` with comm cut to 7 characters, centred in 14 columns */
 function graphProc(info: TraceInstanceInfo | undefined, id: number): string {
-  const text = `${(info?.name ?? `wasm${id}`).slice(0, 7)}-${id}`;
+  const text = `${printable(info?.name ?? `wasm${id}`).slice(0, 7)}-${id}`;
   const spaces = Math.max(0, 14 - text.length);
   const left = Math.floor(spaces / 2);
   return ' '.repeat(left) + text + ' '.repeat(spaces - left);

@@ -18,3 +18,4 @@ export { computeFolded, formatFolded } from './folded.js';
 export type { FoldedOptions, FoldedWeight } from './folded.js';
 export { computeProfile, formatProfile, formatProfileRows, sortProfile, walkCalls } from './profile.js';
 export type { CallFrame, CallVisitor, LostReason, ProfileOptions, ProfileRow, ProfileSort } from './profile.js';
+export { printable } from './printable.js';

@@ -34,6 +34,7 @@
  *
  * No Node APIs: this runs in browsers too.
  */
+import { printable } from './printable.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,
@@ -293,7 +294,7 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
   const times = options.times ?? rows.some((r) => r.calls > 0);
   let sorted = sortProfile(rows, options.sort ?? (times ? 'total' : 'hits'));
   if (options.limit !== undefined) sorted = sorted.slice(0, Math.max(0, options.limit));
-  const width = Math.max(30, ...sorted.map((r) => r.name.length));
+  const width = Math.max(30, ...sorted.map((r) => printable(r.name).length));
   const head = (a: string, b: string): string => `  ${a.padEnd(width)}  ${b.padStart(10)}`;
   let out = '';
   if (times) {
@@ -303,7 +304,7 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
     out += `${head('Function', 'Hit')}\n${head('--------', '---')}\n`;
   }
   for (const r of sorted) {
-    let line = head(r.name, String(r.hits));
+    let line = head(printable(r.name), String(r.hits));
     if (times) {
       const cols = [r.total, r.avg, r.s2, r.self].map(formatGraphDuration);
       line += `    ${cols.join('    ')}`;
