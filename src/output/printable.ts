@@ -6,12 +6,7 @@
  * encode them as their format says.
  */
 
-// C0 controls (tab and newline included), DEL, and C1 controls (U+009B is CSI on some terminals).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** `text` with every control character shown as `\xNN`, on one line. */
+/** `text` with every control character (C0 with tab and newline, DEL, C1: U+009B is CSI on some terminals) shown as `\xNN`, on one line. */
 export function printable(text: string): string {
-  if (!CONTROL.test(text)) return text;
-  return text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
