@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { readModuleMetadata } from '../src/index.js';
 import { wat } from './helpers/wat.js';
+import { setCustomSection } from '../src/instrument/wasm-binary.js';
 
 const FIB = `(module
   (func $fib (export "fib") (param i32) (result i32)
@@ -83,6 +84,22 @@ describe('wasm-ftrace instrument', () => {
     const r = await cli('instrument', fibPath, '-o', path.join(dir, 'x.wasm'), '--only', 'nosuch*');
     expect(r).toMatchObject({ code: 1, stderr: "wasm-ftrace: error: --only 'nosuch*' matches no function in the module\n" });
     expect(existsSync(path.join(dir, 'x.wasm'))).toBe(false);
+  });
+
+  it('warns about stale DWARF when it writes a file, and run/record, which write no module, stay quiet', async () => {
+    const withDwarf = path.join(dir, 'dwarf.wasm');
+    writeFileSync(withDwarf, setCustomSection(readFileSync(fibPath), '.debug_info', new Uint8Array([1, 2, 3])));
+    const out = path.join(dir, 'dwarf.out.wasm');
+    const written = await cli('instrument', withDwarf, '-o', out);
+    expect(written).toEqual({ code: 0, stdout: '', stderr: `wasm-ftrace: warning: ${withDwarf} has .debug_info: its code offsets are stale in ${out}\n` });
+    const ran = await cli('run', '--invoke', 'fib', withDwarf, '3');
+    expect(ran.code).toBe(0);
+    expect(ran.stderr).not.toContain('warning');
+    const hello = setCustomSection(readFileSync('wasm-fixtures/build/hello.wasm'), '.debug_info', new Uint8Array([1, 2, 3]));
+    writeFileSync(path.join(dir, 'hello-dwarf.wasm'), hello);
+    const recorded = await cli('record', '-o', path.join(dir, 'dwarf.data'), path.join(dir, 'hello-dwarf.wasm'), 'you');
+    expect(recorded.code).toBe(3); // hello's own exit code
+    expect(recorded.stderr).not.toContain('warning');
   });
 
   it('treats unknown options and missing arguments as usage errors (exit 2)', async () => {

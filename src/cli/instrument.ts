@@ -55,6 +55,7 @@ Examples:
       const output = flags.output ?? defaultOutputPath(input);
       await writeFileAtomic(output, result.binary);
       for (const w of result.warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
+      if (result.staleDebugInfo) ctx.io.stderr(`wasm-ftrace: warning: ${input} has ${result.staleDebugInfo}: its code offsets are stale in ${output}\n`);
       if (flags.stats) {
         const s = result.stats;
         const growth = ((result.binary.length / bytes.length - 1) * 100).toFixed(1);

@@ -47,19 +47,35 @@ interface SharedOption {
   /** commander's argParser: the value, and the previous one for repeatable options */
   parse?: ((value: string) => unknown) | ((value: string, previous: string[]) => unknown);
   defaultValue?: unknown;
+  /** what differs for one command: its help line, accepted values or default */
+  perCommand?: Partial<Record<CommandName, Partial<Pick<SharedOption, 'description' | 'parse' | 'defaultValue'>>>>;
 }
 
 const RECORDING: readonly CommandName[] = ['run', 'record'];
 const READING: readonly CommandName[] = ['report', 'replay', 'dump'];
 const BOTH: readonly CommandName[] = [...RECORDING, ...READING];
 
+const TRACER_NAMES = [...TRACERS.keys()];
+/** record writes events: a tracer that keeps live results (stat, as the profiler) leaves that to report. */
+const RECORD_TRACERS = TRACER_NAMES.filter((t) => !TRACERS.get(t)!.stat);
+
+function recordTracer(v: string): string {
+  if (TRACERS.get(v)?.stat) {
+    throw new InvalidArgumentError(`record writes events; the ${v} tracer keeps its results in memory: use -t function_graph (the default) and 'wasm-ftrace report' computes the profile`);
+  }
+  return choice('tracer', RECORD_TRACERS)(v);
+}
+
 export const OPTION_TABLE: readonly SharedOption[] = [
   {
     flags: '-t, --tracer <name>',
-    description: `the tracer: ${[...TRACERS.keys()].join(', ')}`,
+    description: `the tracer: ${TRACER_NAMES.join(', ')}`,
     commands: RECORDING,
-    parse: choice('tracer', [...TRACERS.keys()]),
+    parse: choice('tracer', TRACER_NAMES),
     defaultValue: 'function',
+    perCommand: {
+      record: { description: `the tracer: ${RECORD_TRACERS.join(', ')}`, parse: recordTracer, defaultValue: 'function_graph' },
+    },
   },
   { flags: '--clock <clock>', description: "'perf' (microseconds) or 'counter' (order only, cheapest)", commands: RECORDING, parse: choice('clock', ['perf', 'counter']), defaultValue: 'perf' },
   {
@@ -90,9 +106,10 @@ export const OPTION_TABLE: readonly SharedOption[] = [
 export function addSharedOptions(cmd: Command, name: CommandName): Command {
   for (const o of OPTION_TABLE) {
     if (!o.commands.includes(name)) continue;
-    const opt = new Option(o.flags, o.description);
-    if (o.parse) opt.argParser(o.parse as (value: string, previous: unknown) => unknown);
-    if (o.defaultValue !== undefined) opt.default(o.defaultValue);
+    const { description, parse, defaultValue } = { ...o, ...o.perCommand?.[name] };
+    const opt = new Option(o.flags, description);
+    if (parse) opt.argParser(parse as (value: string, previous: unknown) => unknown);
+    if (defaultValue !== undefined) opt.default(defaultValue);
     cmd.addOption(opt);
   }
   return cmd;

@@ -22,7 +22,7 @@ import { DEFAULT_DATA_FILE } from './trace-file.js';
 
 interface RecordFlags extends SharedFlags {
   output: string;
-  dir: string[];
+  dir?: string[];
 }
 
 const PRELOAD = fileURLToPath(new URL('../runtime/node-preload.js', import.meta.url));
@@ -35,7 +35,7 @@ export function registerRecord(program: Command, ctx: CommandContext): void {
     .argument('[args...]', "the program's arguments")
     .option('-o, --output <file>', 'the data file to write', DEFAULT_DATA_FILE);
   addSharedOptions(cmd, 'record')
-    .option('--dir <path>', 'WASI: give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[]) => [...p, v], [])
+    .option('--dir <path>', 'WASI: give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[] = []) => [...p, v])
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -51,10 +51,9 @@ Examples:
   $ wasm-ftrace record -- node app.js --port 0     # every module app.js loads
   $ wasm-ftrace report && wasm-ftrace replay -D 3`,
     )
-    .action(async (program_: string, args: string[], flags: RecordFlags, command: Command) => {
-      const tracerName = command.getOptionValueSource('tracer') === 'default' ? 'function_graph' : flags.tracer;
-      const tracer = TRACERS.get(tracerName)!;
-      if (tracer.stat) throw new UsageError(`record writes events; the ${tracerName} tracer keeps its results in memory: use -t function_graph (the default) and 'wasm-ftrace report' computes the profile`);
+    .action(async (program_: string, args: string[], flags: RecordFlags) => {
+      const tracerName = flags.tracer;
+      const tracer = TRACERS.get(tracerName)!; // not a stat tracer: the option parser refuses those
       const filter = [...(flags.filter ?? []), ...(flags.trigger ?? [])];
       const argv = [program_, ...args];
       if (path.basename(program_) === 'node' || program_ === process.execPath) {
@@ -83,7 +82,7 @@ Examples:
         throw e;
       }
       const preopens: Record<string, string> = {};
-      for (const d of flags.dir.length > 0 ? flags.dir : ['.']) preopens[d] = path.resolve(d);
+      for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
       let exitCode = 1;
       try {
         const result = await runModule(binary, {

@@ -21,7 +21,7 @@ interface RunFlags extends SharedFlags {
   invoke?: string;
   format?: string;
   output?: string;
-  dir: string[];
+  dir?: string[];
 }
 
 const FORMATS = ['text', 'chrome', 'folded', 'profile'] as const;
@@ -37,7 +37,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (default: profile for the profiler, else text)`);
   addSharedOptions(cmd, 'run')
     .option('-o, --output <file>', 'write the trace to a file instead of stderr')
-    .option('--dir <path>', 'give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[]) => [...p, v], [])
+    .option('--dir <path>', 'give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[] = []) => [...p, v])
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -72,7 +72,7 @@ Examples:
 
       const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(bufferKb ? { bufferKb } : {}) });
       tr.maxGraphDepth = flags.depth ?? 0;
-      const dirs = flags.dir.length > 0 ? flags.dir : ['.'];
+      const dirs = flags.dir ?? ['.'];
       const preopens: Record<string, string> = {};
       for (const d of dirs) preopens[d] = path.resolve(d);
       // Filters are checked against the module once it is added: run them

@@ -92,6 +92,13 @@ export interface InstrumentResult {
   stats: InstrumentStats;
   /** things the user should know that did not stop instrumentation */
   warnings: string[];
+  /**
+   * The input's first `.debug_*` or `sourceMappingURL` section, copied
+   * unchanged: its code offsets are stale in `binary`. Only a file written
+   * from `binary` carries it to a debugger, so `wasm-ftrace instrument` warns
+   * about it and `record`/`run`, which instrument in memory, do not.
+   */
+  staleDebugInfo?: string;
 }
 
 export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
@@ -104,12 +111,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   const nameSection = findCustomSection(sections, 'name');
   const inputNames = nameSection ? parseNameSection(input, nameSection) : undefined;
   const warnings: string[] = [];
-  for (const s of sections) {
-    if (s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL') {
-      warnings.push(`the module has ${s.name}: its code offsets are stale after instrumentation`);
-      break;
-    }
-  }
+  const staleDebugInfo = sections.find((s) => s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL')?.name;
 
   const mod = readModule(input);
   try {
@@ -134,6 +136,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
       binary,
       metadata,
       warnings,
+      ...(staleDebugInfo !== undefined ? { staleDebugInfo } : {}),
       stats: { functions: functionCount, imports: importCount, instrumented: counts.instrumented, skipped: functionCount - importCount - counts.instrumented, callSites: counts.callSites },
     };
   } finally {
