@@ -118,6 +118,14 @@ describe('wasm-ftrace instrument', () => {
 });
 
 describe('wasm-ftrace run', () => {
+  it('prints what it traced up to a trap, then the trap in one line', async () => {
+    const r = await cli('run', '-t', 'function_graph', '--invoke', 'trap_div', 'wasm-fixtures/build/traps.wasm', '1', '0');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.slice(-3).map((l) => l.replace(/^.*\|/, ''))).toEqual(['  trap_div() {', '    div() {', 'wasm-ftrace: error: the program trapped: divide by zero']);
+  });
+
   it('prints each entry with its caller and the export result', async () => {
     const r = await cli('run', '--invoke', 'helper', fibPath);
     expect(r.code).toBe(0);

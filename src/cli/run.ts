@@ -64,7 +64,7 @@ Examples:
 
       const bytes = await readInputFile(file);
       // binaryen (10 MB of wasm) and node:wasi load only when a module runs, not for --help
-      const [{ instrument }, { runModule }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/wasi.js')]);
+      const [{ instrument }, { runModule, ProgramError }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/wasi.js')]);
       const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () =>
         instrument(bytes, { exitHooks: tracer.needsExitHooks }),
       );
@@ -83,23 +83,32 @@ Examples:
         if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
         if (flags.graphFunction) tr.setGraphFunction(flags.graphFunction.join(' '));
       };
-      const result = await runModule(binary, {
-        programName: path.basename(file),
-        args,
-        env: process.env,
-        preopens,
-        trace: tr,
-        beforeInstantiate: configure,
-        ...(flags.invoke ? { invoke: { name: flags.invoke, args } } : {}),
-      });
-      if (result.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
+      let result: Awaited<ReturnType<typeof runModule>> | null = null;
+      // A trap ends the program, not the trace: print what was traced up to it, then report the trap.
+      let trapped: unknown = null;
+      try {
+        result = await runModule(binary, {
+          programName: path.basename(file),
+          args,
+          env: process.env,
+          preopens,
+          trace: tr,
+          beforeInstantiate: configure,
+          ...(flags.invoke ? { invoke: { name: flags.invoke, args } } : {}),
+        });
+      } catch (e) {
+        if (!(e instanceof ProgramError) || tr.stats.written === 0) throw e;
+        trapped = e;
+      }
+      if (result?.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
 
       const text = render(tr, format, flags.timeFilter);
       if (flags.output) await writeFileAtomic(flags.output, text);
       else ctx.io.stderr(text);
       const s = tr.stats;
       if (s.lost > 0) ctx.io.stderr(`wasm-ftrace: ${s.lost} events were overwritten: the buffer kept the newest ${s.entries} (--buffer-size to keep more)\n`);
-      ctx.exitCode = result.exitCode;
+      if (trapped !== null) throw trapped;
+      ctx.exitCode = result!.exitCode;
     });
 }
 
