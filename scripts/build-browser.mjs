@@ -55,9 +55,10 @@ const noInstrument = {
  * Bytes, minified and gzip (level 9): the runtime's budget, checked on every build.
  * The target is 50 kB minified; the interceptor, core, tracers, ring and outputs
  * take 53.6 kB (19.5 kB gzip), plus 1.1 kB for each tracer's selftest (a tracer
- * carries its own, as a struct tracer does), so the ceiling stands a little above.
+ * carries its own, as a struct tracer does) and 1.5 kB for the worker clock
+ * (page-clock.ts, its Worker's source), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 58_000, gzip: 21_000 };
+const RUNTIME_LIMITS = { minified: 59_500, gzip: 21_500 };
 
 const outputs = [];
 

@@ -102,6 +102,17 @@ describe('record a WASI program, then read it every way', () => {
     expect(prof).toMatchObject({ code: 2, stderr: expect.stringMatching(/report' computes the profile/) });
   });
 
+  it("clock 'worker': times on perf's time line, and info says how fine they are", async () => {
+    const rec = await ftrace(['record', '--clock', 'worker', '-o', 'worker.data', path.join(FIXTURES, 'hash.wasm'), '16', '1'], dir);
+    expect(rec.code).toBe(0);
+    const info = await ftrace(['info', 'worker.data'], dir);
+    expect(info.stdout).toMatch(/^clock +worker \(microseconds\): a Worker updates a shared cell .*read [\d.]+ ns/m);
+    expect(info.stdout).toMatch(/^duration +[\d.]+ ms of trace$/m);
+    // durations, as with perf
+    const report = await ftrace(['report', '-n', '2', 'worker.data'], dir);
+    expect(report.stdout).toMatch(/^ +Function +Hit +Time +Avg/);
+  });
+
   it("passes the program's exit code through", async () => {
     const rec = await ftrace(['record', '-o', 'hello.data', path.join(FIXTURES, 'hello.wasm'), 'you'], dir);
     expect(rec.code).toBe(3);

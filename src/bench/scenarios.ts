@@ -6,6 +6,9 @@
  */
 import { Ftrace } from '../ftrace/ftrace.js';
 import { createOps } from '../ftrace/ops.js';
+import type { WorkerClock } from '../clock/worker-clock.js';
+import type { TraceClock } from '../ring/event.js';
+import { startWorkerClock } from '../runtime/node-clock.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import type { WrapImports } from './workloads.js';
 
@@ -56,9 +59,20 @@ function core(module: WebAssembly.Module, setup: (ft: Ftrace) => void): Scenario
   };
 }
 
+/**
+ * The worker clock of this bench thread, started by the first scenario that
+ * needs it (each scenario has a thread of its own, so only those scenarios
+ * pay for its Worker).
+ */
+let workerClock: WorkerClock | undefined;
+function benchWorkerClock(): WorkerClock {
+  workerClock ??= startWorkerClock();
+  return workerClock;
+}
+
 /** A tracer through the trace array, as `wasm-ftrace run -t TRACER --clock CLOCK` sets it up. */
-function tracer(module: WebAssembly.Module, name: string, clock: 'perf' | 'counter', filter?: string): ScenarioInstance {
-  const tr = new TraceArray({ tracer: name, clock });
+function tracer(module: WebAssembly.Module, name: string, clock: TraceClock, filter?: string): ScenarioInstance {
+  const tr = new TraceArray({ tracer: name, clock, ...(clock === 'worker' ? { workerClock: benchWorkerClock() } : {}) });
   const inst = tr.addInstance(Ftrace.forModule(module));
   if (filter !== undefined) tr.setFilter(filter);
   return {
@@ -154,11 +168,45 @@ export const SCENARIOS: readonly Scenario[] = [
     setup: (m) => tracer(m, 'profiler', 'perf'),
   },
   {
+    id: 'function-worker',
+    label: 'function tracer, worker clock',
+    variant: 'traced',
+    records: true,
+    setup: (m) => tracer(m, 'function', 'worker'),
+  },
+  {
+    id: 'graph-worker',
+    label: 'function_graph tracer, worker clock',
+    variant: 'exits',
+    records: true,
+    setup: (m) => tracer(m, 'function_graph', 'worker'),
+  },
+  {
+    id: 'profiler-worker',
+    label: 'profiler, worker clock',
+    variant: 'exits',
+    records: true,
+    setup: (m) => tracer(m, 'profiler', 'worker'),
+  },
+  {
     id: 'clock',
     label: 'empty import + performance.now() (floor + clock read)',
     variant: 'traced',
     records: false,
     setup: () => bareImport(() => void performance.now()),
+  },
+  {
+    id: 'clock-worker',
+    label: 'empty import + a worker clock read (floor + cell load)',
+    variant: 'traced',
+    records: false,
+    setup: () => {
+      const cell = benchWorkerClock().cell;
+      let sink = 0;
+      return bareImport(() => {
+        sink += cell[0]!;
+      });
+    },
   },
   {
     id: 'log-execution',

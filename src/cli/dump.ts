@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { formatChromeTrace } from '../output/chrome-trace.js';
 import { formatFolded, type FoldedWeight } from '../output/folded.js';
 import { tracerOf } from '../tracers/registry.js';
-import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, type TraceData } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, clockHasTime, type TraceData } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './io.js';
@@ -77,8 +77,8 @@ export function formatRaw(trace: TraceData): string {
   for (const i of trace.instances) out += `# instance ${i.id}: ${printable(i.name)} (${i.names.length} functions)\n`;
   out += '#        ts  type    inst     ip  depth  duration  function <- parent\n';
   for (const e of trace.events) {
-    const ts = trace.clock === 'perf' ? e.ts.toFixed(3) : String(e.ts);
-    let line = `${ts.padStart(11)}  ${(TYPE_NAMES[e.type] ?? String(e.type)).padEnd(6)}  ${String(e.instance).padStart(4)}  ${String(e.ip).padStart(5)}  ${String(e.depth).padStart(5)}  ${(e.type === EVENT_EXIT ? (trace.clock === 'perf' ? e.duration.toFixed(3) : String(e.duration)) : '-').padStart(8)}  `;
+    const ts = clockHasTime(trace.clock) ? e.ts.toFixed(3) : String(e.ts);
+    let line = `${ts.padStart(11)}  ${(TYPE_NAMES[e.type] ?? String(e.type)).padEnd(6)}  ${String(e.instance).padStart(4)}  ${String(e.ip).padStart(5)}  ${String(e.depth).padStart(5)}  ${(e.type === EVENT_EXIT ? (clockHasTime(trace.clock) ? e.duration.toFixed(3) : String(e.duration)) : '-').padStart(8)}  `;
     if (e.type === EVENT_MARKER) line += JSON.stringify(e.text ?? '');
     else if (e.type === EVENT_ENTRY) line += `${name(e.instance, e.ip)} <- ${name(e.instance, e.parent)}`;
     else line += name(e.instance, e.ip);

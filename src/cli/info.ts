@@ -3,6 +3,9 @@ import { printable } from '../output/printable.js';
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CommandContext } from './main.js';
+import { describeClockInfo } from '../clock/worker-clock.js';
+import type { DataFileHeader } from '../datafile/format.js';
+import { clockHasTime } from '../ring/event.js';
 import { DEFAULT_DATA_FILE, loadDataFile } from './trace-file.js';
 
 export function registerInfo(program: Command, ctx: CommandContext): void {
@@ -19,12 +22,12 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
         ['recorded', `${h.created}${d.footer ? ` .. ${d.footer.ended}` : ''} by wasm-ftrace ${h.version}`],
         ['command', h.command ? h.command.join(' ') : '-'],
         ['tracer', h.tracer],
-        ['clock', h.clock === 'perf' ? 'perf (microseconds)' : 'counter (order only)'],
+        ['clock', describeClock(h)],
         ['options', h.options && Object.keys(h.options).length > 0 ? JSON.stringify(h.options) : '-'],
         ['events', String(d.eventCount)],
         ['lost', d.lost === 0 ? '0' : `${d.lost} (the recorder fell behind or the ring refused them)`],
       ];
-      if (d.firstTs !== null && d.lastTs !== null && h.clock === 'perf') rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
+      if (d.firstTs !== null && d.lastTs !== null && clockHasTime(h.clock)) rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
       const stats = d.footer?.stats;
       if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
       let out = rows.map(([k, v]) => `${k.padEnd(10)} ${printable(v)}\n`).join('');
@@ -34,4 +37,9 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       }
       ctx.io.stdout(out);
     });
+}
+
+function describeClock(h: DataFileHeader): string {
+  const name = h.clock === 'counter' ? 'counter (order only)' : `${h.clock} (microseconds)`;
+  return h.clockInfo ? `${name}: ${describeClockInfo(h.clockInfo)}` : name;
 }

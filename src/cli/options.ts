@@ -77,7 +77,13 @@ export const OPTION_TABLE: readonly SharedOption[] = [
       record: { description: `the tracer: ${RECORD_TRACERS.join(', ')}`, parse: recordTracer, defaultValue: 'function_graph' },
     },
   },
-  { flags: '--clock <clock>', description: "'perf' (microseconds) or 'counter' (order only, cheapest)", commands: RECORDING, parse: choice('clock', ['perf', 'counter']), defaultValue: 'perf' },
+  {
+    flags: '--clock <clock>',
+    description: "'perf' (performance.now(), microseconds), 'worker' (the same time read from a cell a Worker keeps current: ~2 ns a read, steps of ~60-100 us) or 'counter' (order only, cheapest)",
+    commands: RECORDING,
+    parse: choice('clock', ['perf', 'worker', 'counter']),
+    defaultValue: 'perf',
+  },
   {
     flags: '-F, --filter <glob>',
     description: 'only these functions (ftrace globs; repeatable); when recording also func:traceon, func:traceoff[:n], func:stacktrace[:n]',
@@ -118,7 +124,7 @@ export function addSharedOptions(cmd: Command, name: CommandName): Command {
 /** The shared options as parsed, for any command. */
 export interface SharedFlags {
   tracer: string;
-  clock: 'perf' | 'counter';
+  clock: 'perf' | 'worker' | 'counter';
   filter?: string[];
   notrace?: string[];
   depth?: number;

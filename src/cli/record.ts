@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startRecording } from '../datafile/node-writer.js';
 import { DataFileError } from '../datafile/format.js';
+import { nodeClockOptions } from '../runtime/node-clock.js';
 import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
@@ -72,7 +73,9 @@ Examples:
         instrument(bytes, { exitHooks: tracer.needsExitHooks }),
       );
       for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
-      const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
+      const clock = nodeClockOptions(flags.clock as TraceClock);
+      const tr = new TraceArray({ tracer: tracerName, ...clock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
+      if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
       tr.maxGraphDepth = flags.depth ?? 0;
       let recording: ReturnType<typeof startRecording>;
       try {
@@ -100,6 +103,7 @@ Examples:
         });
         exitCode = result.exitCode;
       } finally {
+        clock.workerClock?.stop();
         try {
           recording.close();
         } catch (e) {

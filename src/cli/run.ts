@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfileRows } from '../output/index.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
-import type { TraceClock } from '../ring/event.js';
+import { clockHasTime, type TraceClock } from '../ring/event.js';
+import { nodeClockOptions } from '../runtime/node-clock.js';
 import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
@@ -70,7 +71,9 @@ Examples:
       );
       for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
 
-      const tr = new TraceArray({ tracer: tracerName, clock: flags.clock as TraceClock, ...(bufferKb ? { bufferKb } : {}) });
+      const clock = nodeClockOptions(flags.clock as TraceClock);
+      const tr = new TraceArray({ tracer: tracerName, ...clock, ...(bufferKb ? { bufferKb } : {}) });
+      if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
       tr.maxGraphDepth = flags.depth ?? 0;
       const dirs = flags.dir ?? ['.'];
       const preopens: Record<string, string> = {};
@@ -99,6 +102,8 @@ Examples:
       } catch (e) {
         if (!(e instanceof ProgramError) || tr.stats.written === 0) throw e;
         trapped = e;
+      } finally {
+        clock.workerClock?.stop();
       }
       if (result?.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
 
@@ -114,7 +119,7 @@ Examples:
 
 function render(tr: TraceArray, format: Format, timeFilter: number | undefined): string {
   const tracer = tr.tracer;
-  if (format === 'profile') return formatProfileRows(tracer.stat!(tr), { times: tr.clock === 'perf' });
+  if (format === 'profile') return formatProfileRows(tracer.stat!(tr), { times: clockHasTime(tr.clock) });
   const data = timeFilter === undefined ? tr.read() : filterTrace(tr.read(), { timeFilter });
   if (format === 'chrome') return formatChromeTrace(data, { calls: tracer.nestsCalls });
   if (format === 'folded') return formatFolded(data, { calls: tracer.nestsCalls });

@@ -14,7 +14,7 @@
  * read up to its last whole chunk, with warnings: "torn last chunk ..."
  * and "incomplete: no footer, N events read".
  */
-import { EVENT_ENTRY, EVENT_MARKER, EVENT_STACK_FRAME, type TraceData, type TraceEvent, type TraceInstanceInfo, type EventType } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_MARKER, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo, type EventType } from '../ring/event.js';
 import {
   CHUNK_EVTS,
   CHUNK_FOOT,
@@ -575,11 +575,15 @@ function parseHeader(body: Uint8Array, at: number): DataFileHeader {
     throw new DataFileError(`malformed HEAD chunk at byte ${at}: ${what}`, at);
   };
   if (typeof h['tracer'] !== 'string') bad('no tracer');
-  if (h['clock'] !== 'perf' && h['clock'] !== 'counter') bad(`unknown clock '${String(h['clock'])}'`);
+  if (!TRACE_CLOCKS.includes(h['clock'] as TraceClock)) bad(`unknown clock '${String(h['clock'])}'`);
   if (typeof h['created'] !== 'string') h['created'] = '';
   if (typeof h['version'] !== 'string') h['version'] = '';
   if (h['command'] !== undefined && !isStringList(h['command'])) bad("'command' is not a list of strings");
   if (h['options'] !== undefined && !isObject(h['options'])) bad("'options' is not an object");
+  const c = h['clockInfo'];
+  if (c !== undefined && !(isObject(c) && typeof c['source'] === 'string' && ['resolutionUs', 'lagUs', 'readNs'].every((k) => c[k] === undefined || typeof c[k] === 'number') && (c['note'] === undefined || typeof c['note'] === 'string'))) {
+    bad("'clockInfo' is not { source, resolutionUs?, lagUs?, readNs?, note? }");
+  }
   const b = h['buffer'];
   if (b !== undefined && !(isObject(b) && isCount(b['sizeKb']) && isCount(b['capacity']) && typeof b['mode'] === 'string')) bad("'buffer' is not { sizeKb, capacity, mode }");
   return h as DataFileHeader;

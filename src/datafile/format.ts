@@ -20,6 +20,7 @@
  * Version history:
  *   1  first format.
  */
+import type { ClockInfo } from '../clock/worker-clock.js';
 import type { TraceClock } from '../ring/event.js';
 import type { RingColumns } from '../ring/ring-buffer.js';
 
@@ -101,6 +102,8 @@ export interface DataFileHeader {
   /** the tracer at the start of the recording: 'function', 'function_graph', ... */
   tracer: string;
   clock: TraceClock;
+  /** how the clock took its time (clock 'worker': its measured steps, lag and read cost), or why it is not the clock asked for */
+  clockInfo?: ClockInfo;
   /** when the recording started, ISO 8601 */
   created: string;
   /** the wasm-ftrace version that wrote the file */

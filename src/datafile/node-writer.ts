@@ -104,6 +104,7 @@ class FileRecording implements Recording {
     const header: DataFileHeader = {
       tracer: tr.tracer.name,
       clock: tr.clock,
+      ...(tr.clockInfo ? { clockInfo: tr.clockInfo } : {}),
       created: new Date().toISOString(),
       version: packageVersion(),
       ...(options.command !== undefined ? { command: options.command } : {}),

@@ -26,7 +26,7 @@
  * No Node APIs: this runs in browsers too.
  */
 import { printable } from './printable.js';
-import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceInstanceInfo } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_EXIT, clockHasTime, type TraceData, type TraceInstanceInfo } from '../ring/event.js';
 import { HOST_IP, functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
 import { walkCalls, type CallFrame } from './profile.js';
@@ -52,8 +52,8 @@ export function computeFolded(trace: TraceData, options: FoldedOptions = {}): Ar
   if (weight === 'time' && !graph) {
     throw new Error("folded weight 'time' needs function_graph events (durations); the function tracer records entries only");
   }
-  if (weight === 'time' && trace.clock !== 'perf') {
-    throw new Error(`folded weight 'time' needs clock 'perf'; clock '${trace.clock}' has no time`);
+  if (weight === 'time' && !clockHasTime(trace.clock)) {
+    throw new Error(`folded weight 'time' needs a clock with time (perf, worker); clock '${trace.clock}' has no time`);
   }
 
   // The root frame per instance when several share the trace.

@@ -38,6 +38,7 @@ import { printable } from './printable.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,
+  clockHasTime,
   type TraceData,
   type TraceEvent,
   type TraceInstanceInfo,
@@ -286,7 +287,7 @@ export function sortProfile(rows: readonly ProfileRow[], sort: ProfileSort = 'to
 /** The trace_stat/function table of a trace. */
 export function formatProfile(trace: TraceData, options: ProfileOptions = {}): string {
   const rows = computeProfile(trace);
-  return formatProfileRows(rows, { ...options, times: options.times ?? (trace.clock === 'perf' && rows.some((r) => r.calls > 0)) });
+  return formatProfileRows(rows, { ...options, times: options.times ?? (clockHasTime(trace.clock) && rows.some((r) => r.calls > 0)) });
 }
 
 /** The table for rows from anywhere (computeProfile, or the live profiler tracer). */

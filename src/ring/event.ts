@@ -27,7 +27,7 @@ export interface TraceEvent {
   ip: number;
   parent: number;
   depth: number;
-  /** the clock's value: microseconds for 'perf', a sequence number for 'counter' */
+  /** the clock's value: microseconds for 'perf' and 'worker', a sequence number for 'counter' */
   ts: number;
   /** EXIT: duration in the clock's unit */
   duration: number;
@@ -41,8 +41,19 @@ export interface TraceEvent {
   seq?: number;
 }
 
-/** Clocks as ftrace names them: `perf` is high resolution time, `counter` strict order and no time. */
-export type TraceClock = 'perf' | 'counter';
+/**
+ * Clocks as ftrace names them: `perf` is high resolution time
+ * (performance.now()), `worker` the same time line read from a cell a Worker
+ * keeps current (cheap, coarser), `counter` strict order and no time.
+ */
+export type TraceClock = 'perf' | 'worker' | 'counter';
+
+export const TRACE_CLOCKS: readonly TraceClock[] = ['perf', 'worker', 'counter'];
+
+/** Whether the clock's values are microseconds (perf, worker) rather than sequence numbers (counter). */
+export function clockHasTime(clock: TraceClock): boolean {
+  return clock !== 'counter';
+}
 
 export interface TraceInstanceInfo {
   id: number;

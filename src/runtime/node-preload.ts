@@ -20,6 +20,7 @@ import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { startRecording, type Recording } from '../datafile/node-writer.js';
 import type { TraceArray } from '../tracers/trace-array.js';
+import { nodeClockOptions } from './node-clock.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 
@@ -86,7 +87,8 @@ export interface PreloadSession {
 
 /** Sets up tracing for this process: the trace array, the recording, the interceptor. */
 export async function startPreload(config: PreloadConfig): Promise<PreloadSession> {
-  const tr = traceArrayFrom(config);
+  const tr = traceArrayFrom(config, nodeClockOptions(config.clock));
+  if (tr.clockInfo?.note) say(tr.clockInfo.note);
 
   const recording = startRecording(tr, {
     path: config.output,

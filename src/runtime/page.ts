@@ -10,9 +10,10 @@
  * its <script> element's data attributes.
  */
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
-import type { TraceClock, TraceData } from '../ring/event.js';
+import { clockHasTime, type TraceClock, type TraceData } from '../ring/event.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
+import { pageClockOptions } from './page-clock.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 
 /** The name of the control API on globalThis. */
@@ -58,7 +59,8 @@ export interface PageTracer {
 
 /** Traces every wasm module the page loads from now on. One attach at a time (detach() first). */
 export function attach(options: AttachOptions = {}): PageTracer {
-  const tr = traceArrayFrom(options);
+  const tr = traceArrayFrom(options, pageClockOptions(options.clock));
+  if (tr.clockInfo?.note) console.warn(`wasm-ftrace: ${tr.clockInfo.note}`);
   if (options.tracingOn === false) tr.tracingOn = false;
 
   const ins = options.instrument ?? {};
@@ -96,7 +98,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
     folded: () => formatFolded(tr.read(), { calls: tr.tracer.nestsCalls }),
     profile: () => {
       const stat = tr.tracer.stat;
-      return stat ? formatProfileRows(stat(tr), { times: tr.clock === 'perf' }) : formatProfile(tr.read());
+      return stat ? formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : formatProfile(tr.read());
     },
     get stats() {
       return tr.stats;

@@ -3,12 +3,12 @@
  * trace array they describe. Browser-safe.
  */
 import type { TraceClock } from '../ring/event.js';
-import { TraceArray } from '../tracers/trace-array.js';
+import { TraceArray, type TraceArrayOptions } from '../tracers/trace-array.js';
 
 export interface TraceOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
   tracer?: string;
-  /** 'perf' (default, microseconds) or 'counter' */
+  /** 'perf' (default, microseconds), 'worker' (the same microseconds from a cell a Worker keeps current) or 'counter' */
   clock?: TraceClock;
   /** ring buffer size in KiB */
   bufferKb?: number;
@@ -26,11 +26,16 @@ export interface TraceOptions {
   instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
 }
 
-/** A trace array set up as the options say. No module exists yet: each filter expression is checked against modules as they come. */
-export function traceArrayFrom(options: TraceOptions): TraceArray {
+/**
+ * A trace array set up as the options say. No module exists yet: each filter
+ * expression is checked against modules as they come. `clock` is the clock
+ * the runtime resolved (node-clock.ts, page-clock.ts): clock 'worker' comes
+ * with its running Worker, or as 'perf' with a note.
+ */
+export function traceArrayFrom(options: TraceOptions, clock: Pick<TraceArrayOptions, 'clock' | 'workerClock' | 'clockNote'> = options.clock !== undefined ? { clock: options.clock } : {}): TraceArray {
   const tr = new TraceArray({
     ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...clock,
     ...(options.bufferKb !== undefined ? { bufferKb: options.bufferKb } : {}),
     ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
   });

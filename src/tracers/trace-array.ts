@@ -4,11 +4,12 @@
  * and triggers, and the traced wasm instances (several modules can be
  * traced at once; events carry the instance id so they stay apart).
  */
+import type { ClockInfo, WorkerClock } from '../clock/worker-clock.js';
 import { Ftrace } from '../ftrace/ftrace.js';
 import { FilterError } from '../ftrace/hash.js';
 import { HOST_IP, type FtraceMetadata } from '../abi/index.js';
 import { createOps, type FtraceOps } from '../ftrace/ops.js';
-import { EVENT_STACK, EVENT_STACK_FRAME, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
+import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { ShadowStack } from './shadow-stack.js';
 import type { Tracer } from './tracer.js';
@@ -17,8 +18,16 @@ import { TRACERS } from './registry.js';
 export interface TraceArrayOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
   tracer?: string;
-  /** 'perf' (default): microseconds from performance.now(); 'counter': a sequence number, cheapest */
+  /**
+   * 'perf' (default): microseconds from performance.now(); 'worker': the
+   * same microseconds read from `workerClock`'s cell (one load); 'counter':
+   * a sequence number, cheapest
+   */
   clock?: TraceClock;
+  /** the running worker clock that clock 'worker' reads (runtime/node-clock.ts starts one in Node) */
+  workerClock?: WorkerClock;
+  /** why the clock is not the one the user asked for (a page without cross-origin isolation has no worker clock) */
+  clockNote?: string;
   /** ring buffer size in KiB */
   bufferKb?: number;
   /** false: stop recording when the buffer is full instead of overwriting the oldest events */
@@ -56,8 +65,10 @@ export interface Trigger {
 export class TraceArray {
   readonly ring: RingBuffer;
   readonly clock: TraceClock;
-  /** the clock: microseconds ('perf') or the next sequence number ('counter') */
+  /** the clock: microseconds ('perf', 'worker') or the next sequence number ('counter') */
   readonly now: () => number;
+  /** what a recording keeps about the clock (the worker clock's measured steps, lag and read cost) */
+  readonly clockInfo: ClockInfo | undefined;
   /** tracing_on: when false, tracers keep their state but write nothing */
   tracingOn = true;
   /** max_graph_depth (0: no limit) */
@@ -75,8 +86,15 @@ export class TraceArray {
 
   constructor(options: TraceArrayOptions = {}) {
     this.clock = options.clock ?? 'perf';
-    if (this.clock !== 'perf' && this.clock !== 'counter') throw new Error(`unknown trace clock '${String(this.clock)}' (perf, counter)`);
-    this.now = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
+    if (!TRACE_CLOCKS.includes(this.clock)) throw new Error(`unknown trace clock '${String(this.clock)}' (${TRACE_CLOCKS.join(', ')})`);
+    if (this.clock === 'worker') {
+      if (!options.workerClock) throw new Error("clock 'worker' needs a running worker clock (startWorkerClock())");
+      const cell = options.workerClock.cell;
+      this.now = () => cell[0]!;
+    } else this.now = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
+    const note = options.clockNote !== undefined ? { note: options.clockNote } : {};
+    if (this.clock === 'worker') this.clockInfo = { ...options.workerClock!.info, ...note };
+    else this.clockInfo = options.clockNote !== undefined ? { source: this.clock === 'perf' ? 'performance.now()' : 'a sequence number', ...note } : undefined;
     this.ring = new RingBuffer({ ...(options.bufferKb !== undefined ? { sizeKb: options.bufferKb } : {}), mode: options.overwrite === false ? 'stop' : 'overwrite' });
     this.current = lookupTracer(options.tracer ?? 'function');
   }
