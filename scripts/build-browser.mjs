@@ -27,7 +27,9 @@ const common = {
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  sourcemap: true,
+  // No source maps for the readable bundles: binaryen.js alone would make a
+  // 14 MB map of the library. The minified runtime keeps one (sources inlined).
+  sourcemap: false,
   external: ['node:*'],
   charset: 'ascii',
   logLevel: 'warning',
@@ -68,7 +70,7 @@ async function bundle(entry, outfile, extra = {}) {
 }
 
 await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js', { plugins: [binaryenForBrowsers] });
-await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument], minify: true });
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument], minify: true, sourcemap: true, sourcesContent: true });
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');
 
