@@ -4,7 +4,8 @@
  *
  *   dist/browser/wasm-ftrace.js  the library (src/browser.ts): one ESM file, binaryen.js included
  *   dist/browser/auto.js         the drop-in script (src/runtime/page-auto.ts); it imports ./wasm-ftrace.js
- *   dist/browser/runtime.js      the small runtime without binaryen.js (src/browser-runtime.ts), minified
+ *   dist/browser/runtime.js      the small runtime without binaryen.js (src/browser-runtime.ts), minified,
+ *                                with runtime-*.js, the chunks it loads on demand
  *   dist/viewer/viewer.js        the trace viewer (src/viewer/main.ts), when that file exists
  *
  * No Node APIs: binaryen.js is rewritten on the way in
@@ -12,7 +13,7 @@
  * or any non-ASCII byte, shows up in the output. The runtime must stay
  * within RUNTIME_LIMITS (minified, gzip).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -54,13 +55,15 @@ const noInstrument = {
 };
 
 /**
- * Bytes, minified and gzip (level 9): the runtime's budget, checked on every build.
- * The target is 50 kB minified; the interceptor, core, tracers, ring and outputs
- * take 53.6 kB (19.5 kB gzip), plus 1.1 kB for each tracer's selftest (a tracer
- * carries its own, as a struct tracer does) and 1.5 kB for the worker clock
- * (page-clock.ts, its Worker's source), so the ceiling stands a little above.
+ * Bytes, minified and gzip (level 9): the budget of dist/browser/runtime.js (what
+ * a page loads first; save()'s encoder is a chunk loaded on demand), checked on
+ * every build. The target is 50 kB minified, 20 kB gzip; the interceptor, core,
+ * tracers, ring and outputs take 53.6 kB (19.5 kB gzip), plus 1.1 kB for each
+ * tracer's selftest (a tracer carries its own, as a struct tracer does), 1.5 kB
+ * for the worker clock (page-clock.ts, its Worker's source) and 1.7 kB for the
+ * in-memory trace (page-spill.ts), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 59_500, gzip: 21_500 };
+const RUNTIME_LIMITS = { minified: 62_000, gzip: 22_500 };
 
 const outputs = [];
 
@@ -70,7 +73,21 @@ async function bundle(entry, outfile, extra = {}) {
 }
 
 await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js', { plugins: [binaryenForBrowsers] });
-await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument], minify: true, sourcemap: true, sourcesContent: true });
+// The runtime: save()'s data file encoder is a chunk of its own, loaded on demand (the budget is for what a page loads first).
+for (const f of readdirSync(path.join(root, 'dist/browser'))) if (/^runtime-.*\.js(\.map)?$/.test(f)) rmSync(path.join(root, 'dist/browser', f));
+const runtimeBuild = await esbuild.build({
+  ...common,
+  entryPoints: { runtime: 'src/browser-runtime.ts' },
+  outdir: 'dist/browser',
+  splitting: true,
+  chunkNames: 'runtime-[name]-[hash]',
+  plugins: [noInstrument],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: true,
+  metafile: true,
+});
+outputs.push(...Object.keys(runtimeBuild.metafile.outputs).filter((f) => f.endsWith('.js')));
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');
 

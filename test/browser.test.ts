@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { instrument } from '../src/instrument/pass.js';
 import * as nodeEntry from '../src/index.js';
+import { main } from '../src/cli/main.js';
 import { launchChromium, requireChromium, serveDirectory, type Chromium, type StaticServer } from './helpers/chromium.js';
 import { calls, fixturePath, root, shape, traceInNode } from './helpers/example-trace.js';
 
@@ -228,6 +229,51 @@ describe('wasm-ftrace/runtime (no binaryen.js)', () => {
     expect(warnings[0]).toMatch(/^wasm-ftrace: module recursion\.wasm left untraced: it is not instrumented, and wasm-ftrace\/runtime does not instrument: instrument it at build time \(`npx wasm-ftrace instrument/);
     expect(errors).toEqual([]);
     await page.close();
+  });
+});
+
+describe('a page keeps its whole trace', () => {
+  /** The runtime in a blank page, recursion.wasm pre-instrumented, fib(15) called: 1973 entries of fib. */
+  async function fib15(options: import('../src/runtime/page.js').AttachOptions) {
+    const { page, errors, warnings } = await newPage();
+    const { binary } = instrument(readFileSync(fixturePath));
+    await page.route('**/pre/recursion.wasm', (route) => route.fulfill({ body: Buffer.from(binary), contentType: 'application/wasm' }));
+    await page.goto(`${server.url}/__blank.html`);
+    const got = await page.evaluate(async (o) => {
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof import('../src/browser-runtime.js')>;
+      const ft = (await load('/dist/browser/runtime.js')).attach(o);
+      const { instance } = await WebAssembly.instantiateStreaming(fetch('/pre/recursion.wasm'));
+      (instance.exports['fib'] as (n: number) => number)(15);
+      const data = ft.read();
+      const saved = Array.from(await ft.save(''));
+      return { events: data.events.length, lost: data.lost, stats: ft.stats, capacity: ft.trace.ring.capacity, saved, afterSave: ft.read().events.length };
+    }, options);
+    await page.close();
+    expect(errors).toEqual([]);
+    return { ...got, warnings };
+  }
+
+  it('drains the ring into memory: a 4 KiB ring loses nothing, and save() writes a data file `report` reads', async () => {
+    const got = await fib15({ tracer: 'function', bufferKb: 4 });
+    expect(got.capacity).toBeLessThan(200);
+    expect(got).toMatchObject({ events: 1973, lost: 0, afterSave: 1973 });
+    expect(got.stats).toMatchObject({ entries: 1973, written: 1973, lost: 0 });
+    expect(got.warnings).toEqual([]);
+    const file = path.join(artifacts, 'page.data');
+    writeFileSync(file, Uint8Array.from(got.saved));
+    let out = '';
+    let err = '';
+    const code = await main(['report', file], { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^\s*fib\s+1973$/m);
+  });
+
+  it('warns once when the memory budget is spent, and counts what the ring then overwrites', async () => {
+    const got = await fib15({ tracer: 'function', bufferKb: 4, memoryKb: 8 });
+    expect(got.warnings).toEqual([expect.stringMatching(/^wasm-ftrace: the trace reached its memory budget \(8 KiB, \d+ events kept\); from now on the ring buffer overwrites its oldest events\./)]);
+    expect(got.lost).toBeGreaterThan(0);
+    expect(got.events + got.lost).toBe(1973);
   });
 });
 

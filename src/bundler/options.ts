@@ -14,7 +14,7 @@ import type { AttachOptions } from '../runtime/page.js';
 import { TRACERS } from '../tracers/registry.js';
 
 /** The tracing options the page starts with (attach() in wasm-ftrace/runtime), plus what the plugins do at build time. */
-export interface WasmFtracePluginOptions extends Omit<AttachOptions, 'onError' | 'instrument'> {
+export interface WasmFtracePluginOptions extends Omit<AttachOptions, 'onError' | 'warn' | 'instrument'> {
   /** what the pass instruments: `only` / `notrace` globs; exit hooks (default: what the tracer needs) */
   instrument?: { only?: string[]; notrace?: string[]; exitHooks?: boolean };
   /** which `.wasm` files to instrument, by absolute path or asset name (default: all) */

@@ -4,6 +4,7 @@
  * browser-safe; node-writer.ts puts them in a file.
  */
 import { EVENT_MARKER } from '../ring/event.js';
+import type { TracedInstance } from '../tracers/trace-array.js';
 import {
   CHUNK_EVTS,
   CHUNK_FOOT,
@@ -140,4 +141,17 @@ function sealChunk(chunk: Uint8Array, type: number, payloadLength: number): void
 
 function json(value: unknown): Uint8Array {
   return utf8.encode(JSON.stringify(value));
+}
+
+/** The INST chunk's content for a traced instance (what a recorder writes as each instance appears). */
+export function instanceChunk(inst: TracedInstance): DataFileInstance {
+  const meta = inst.ft.metadata;
+  return {
+    id: inst.id,
+    name: inst.name,
+    ...(inst.moduleHash !== undefined ? { moduleHash: inst.moduleHash } : {}),
+    functionCount: meta.functionCount,
+    importCount: meta.importCount,
+    names: [...inst.names],
+  };
 }

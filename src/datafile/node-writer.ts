@@ -16,10 +16,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TracedInstance, TraceArray } from '../tracers/trace-array.js';
+import type { TraceArray } from '../tracers/trace-array.js';
 import type { RingColumns } from '../ring/ring-buffer.js';
-import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble, eventsChunkBytes } from './encode.js';
-import { DataFileError, type DataFileFooter, type DataFileHeader, type DataFileInstance } from './format.js';
+import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble, eventsChunkBytes, instanceChunk } from './encode.js';
+import { DataFileError, type DataFileFooter, type DataFileHeader } from './format.js';
 
 export interface RecordingOptions {
   /** the data file to write (created or replaced on close()) */
@@ -237,18 +237,6 @@ class FileRecording implements Recording {
     }
     fs.rmSync(this.tempPath, { force: true });
   }
-}
-
-function instanceChunk(inst: TracedInstance): DataFileInstance {
-  const meta = inst.ft.metadata;
-  return {
-    id: inst.id,
-    name: inst.name,
-    ...(inst.moduleHash !== undefined ? { moduleHash: inst.moduleHash } : {}),
-    functionCount: meta.functionCount,
-    importCount: meta.importCount,
-    names: [...inst.names],
-  };
 }
 
 let version: string | undefined;

@@ -14,6 +14,7 @@ import { clockHasTime, type TraceClock, type TraceData } from '../ring/event.js'
 import type { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
+import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 
 /** The name of the control API on globalThis. */
@@ -26,6 +27,15 @@ export interface AttachOptions extends TraceOptions {
   global?: string | false;
   /** a module left untraced, or an instance not registered (default: console.warn) */
   onError?: (error: unknown, module?: InterceptedModule) => void;
+  /**
+   * Memory for events beyond the ring buffer, in KiB (default 131072: 128 MiB,
+   * about 4.3 M events): each time the ring fills it is drained into memory,
+   * so nothing is lost until this budget is spent; then the console says so.
+   * 0: the ring alone (it still says so when it first fills).
+   */
+  memoryKb?: number;
+  /** where the console messages go (default: console.warn) */
+  warn?: (message: string) => void;
 }
 
 export interface PageTracer {
@@ -41,8 +51,15 @@ export interface PageTracer {
   readonly tracing: boolean;
   /** `echo > trace`: empties the buffer (and the profiler's counters) */
   clear(): void;
-  /** the trace as data (the buffer is left as it is) */
+  /** the trace as data: what was kept in memory, then the ring buffer (both are left as they are) */
   read(): TraceData;
+  /**
+   * The trace as a data file (what `wasm-ftrace record` writes): `wasm-ftrace
+   * report page.data` reads it. In a page, also downloads it as `fileName`
+   * (default 'page.data'; '' downloads nothing). Moves what the ring holds
+   * into memory first.
+   */
+  save(fileName?: string): Promise<Uint8Array>;
   /** ftrace's text (`cat trace`) */
   text(options?: FtraceTextOptions): string;
   /** Chrome trace JSON (Perfetto, chrome://tracing) */
@@ -51,7 +68,7 @@ export interface PageTracer {
   folded(): string;
   /** the function profile (trace_stat/function): live counters with the profiler tracer, else computed from the trace */
   profile(): string;
-  /** counters: entries, written, lost, ... */
+  /** counters: entries (kept in memory and in the ring), written, lost, ... */
   readonly stats: TraceArray['stats'];
   /** Puts WebAssembly back and removes the global; modules loaded meanwhile stay instrumented (and their events stop with stop()). */
   detach(): void;
@@ -62,6 +79,9 @@ export function attach(options: AttachOptions = {}): PageTracer {
   const tr = traceArrayFrom(options, pageClockOptions(options.clock));
   if (tr.clockInfo?.note) console.warn(`wasm-ftrace: ${tr.clockInfo.note}`);
   if (options.tracingOn === false) tr.tracingOn = false;
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const spill = new TraceSpill(tr, (options.memoryKb ?? DEFAULT_MEMORY_KB) * 1024, warn);
+  const started = new Date().toISOString();
 
   const ins = options.instrument ?? {};
   const interceptor = installInterceptor(tr, {
@@ -69,7 +89,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
     exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
     onError:
       options.onError ??
-      ((e, m) => console.warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
+      ((e, m) => warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
   });
 
   const globalName = options.global === undefined ? GLOBAL_NAME : options.global;
@@ -90,18 +110,27 @@ export function attach(options: AttachOptions = {}): PageTracer {
     },
     clear() {
       tr.ring.reset();
+      spill.reset();
       tr.tracer.resetStat?.(tr);
     },
-    read: () => tr.read(),
-    text: (o) => formatFtraceText(tr.read(), o, tr.tracer.printText),
-    chrome: () => formatChromeTrace(tr.read(), { calls: tr.tracer.nestsCalls }),
-    folded: () => formatFolded(tr.read(), { calls: tr.tracer.nestsCalls }),
+    read: () => spill.read(),
+    async save(fileName = 'page.data') {
+      spill.drain();
+      const { encodePageTrace } = await import('./page-save.js');
+      const bytes = encodePageTrace(tr, spill.chunks, started);
+      if (fileName && typeof document !== 'undefined') download(bytes, fileName);
+      return bytes;
+    },
+    text: (o) => formatFtraceText(spill.read(), o, tr.tracer.printText),
+    chrome: () => formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
+    folded: () => formatFolded(spill.read(), { calls: tr.tracer.nestsCalls }),
     profile: () => {
       const stat = tr.tracer.stat;
-      return stat ? formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : formatProfile(tr.read());
+      return stat ? formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : formatProfile(spill.read());
     },
     get stats() {
-      return tr.stats;
+      const s = tr.stats;
+      return { ...s, entries: s.entries + spill.events };
     },
     detach() {
       interceptor.uninstall();
@@ -115,7 +144,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
 
 /**
  * AttachOptions from data attributes (a <script> element's `dataset`):
- * data-tracer, data-clock, data-buffer-kb, data-overwrite, data-filter,
+ * data-tracer, data-clock, data-buffer-kb, data-memory-kb, data-overwrite, data-filter,
  * data-notrace, data-graph-function, data-graph-notrace, data-depth,
  * data-only, data-skip (the pass's notrace globs), data-exit-hooks,
  * data-tracing-on, data-global. Unknown attributes are ignored; a bad
@@ -149,6 +178,8 @@ export function optionsFromDataset(data: Record<string, string | undefined>): At
   if (data['graphNotrace']) o.graphNotrace = data['graphNotrace'];
   const bufferKb = num('bufferKb');
   if (bufferKb !== undefined) o.bufferKb = bufferKb;
+  const memoryKb = num('memoryKb');
+  if (memoryKb !== undefined) o.memoryKb = memoryKb;
   const depth = num('depth');
   if (depth !== undefined) o.maxGraphDepth = depth;
   const overwrite = bool('overwrite');
@@ -165,4 +196,17 @@ export function optionsFromDataset(data: Record<string, string | undefined>): At
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Offers `bytes` as a download named `fileName`. */
+function download(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
