@@ -10,6 +10,7 @@ import type { WorkerClock } from '../clock/worker-clock.js';
 import type { TraceClock } from '../ring/event.js';
 import { startWorkerClock } from '../runtime/node-clock.js';
 import { TraceArray } from '../tracers/trace-array.js';
+import type { TracerName } from '../tracers/tracer.js';
 import type { WrapImports } from './workloads.js';
 
 /** Which binary a scenario runs. */
@@ -71,7 +72,7 @@ function benchWorkerClock(): WorkerClock {
 }
 
 /** A tracer through the trace array, as `wasm-ftrace run -t TRACER --clock CLOCK` sets it up. */
-function tracer(module: WebAssembly.Module, name: string, clock: TraceClock, filter?: string): ScenarioInstance {
+function tracer(module: WebAssembly.Module, name: TracerName, clock: TraceClock, filter?: string): ScenarioInstance {
   const tr = new TraceArray({ tracer: name, clock, ...(clock === 'worker' ? { workerClock: benchWorkerClock() } : {}) });
   const inst = tr.addInstance(Ftrace.forModule(module));
   if (filter !== undefined) tr.setFilter(filter);

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { TRACERS } from '../tracers/registry.js';
+import type { TracerName } from '../tracers/tracer.js';
 
 export type CommandName = 'run' | 'record' | 'report' | 'replay' | 'dump' | 'list' | 'info';
 
@@ -123,7 +124,8 @@ export function addSharedOptions(cmd: Command, name: CommandName): Command {
 
 /** The shared options as parsed, for any command. */
 export interface SharedFlags {
-  tracer: string;
+  /** checked against the registered tracers by the option parser */
+  tracer: TracerName;
   clock: 'perf' | 'worker' | 'counter';
   filter?: string[];
   notrace?: string[];

@@ -35,12 +35,13 @@ import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED
 
 export const GUEST_OPS_SIZE = 12;
 
-export interface GuestImports {
+// A type, not an interface: it must be assignable to WebAssembly.ModuleImports (an index signature).
+export type GuestImports = {
   register_ftrace_function(ops: number): number;
   unregister_ftrace_function(ops: number): number;
   ftrace_set_filter(ops: number, buf: number, len: number, reset: number): number;
   ftrace_set_notrace(ops: number, buf: number, len: number, reset: number): number;
-}
+};
 
 /** Why the last guest call failed, for messages a host can show. */
 export interface GuestApi {

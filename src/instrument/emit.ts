@@ -26,7 +26,7 @@ export function emitModule(
   input: Uint8Array,
   sections: readonly Section[],
   moduleName: string | undefined,
-): { binary: Uint8Array; metadata: FtraceMetadata } {
+): { binary: Uint8Array<ArrayBuffer>; metadata: FtraceMetadata } {
   const { mod } = ctx;
   if (!ctx.gcOutput) mod.setFeatures(READ_FEATURES & ~binaryen.Features.GC);
   binaryen.setDebugInfo(true);
@@ -50,8 +50,7 @@ export function emitModule(
   };
   const added = [`${ABI.importModule}.${ABI.mcount}`, ...(ctx.exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : [])];
   binary = writeNames(binary, ctx.names, ctx.importCount, added);
-  binary = setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata));
-  return { binary, metadata };
+  return { binary: setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata)), metadata };
 }
 
 /** Static data of memory 0: active segments with constant offsets, extended to __data_end. */

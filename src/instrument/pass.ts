@@ -87,7 +87,8 @@ export interface InstrumentStats {
 }
 
 export interface InstrumentResult {
-  binary: Uint8Array;
+  /** backed by a plain ArrayBuffer, so it is a BufferSource for WebAssembly.compile/Module */
+  binary: Uint8Array<ArrayBuffer>;
   metadata: FtraceMetadata;
   stats: InstrumentStats;
   /** things the user should know that did not stop instrumentation */

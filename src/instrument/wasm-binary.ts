@@ -175,7 +175,7 @@ export function encodeCustomSection(name: string, payload: Uint8Array): Uint8Arr
  * Returns `bytes` with custom section `name` replaced by `payload` (or
  * appended when absent). Pass null to remove it.
  */
-export function setCustomSection(bytes: Uint8Array, name: string, payload: Uint8Array | null): Uint8Array {
+export function setCustomSection(bytes: Uint8Array, name: string, payload: Uint8Array | null): Uint8Array<ArrayBuffer> {
   const sections = readSections(bytes);
   const old = findCustomSection(sections, name);
   const encoded = payload ? encodeCustomSection(name, payload) : new Uint8Array(0);

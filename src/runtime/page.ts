@@ -12,6 +12,7 @@
 import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
 import { clockHasTime, type TraceClock, type TraceData } from '../ring/event.js';
 import type { TraceArray } from '../tracers/trace-array.js';
+import type { TracerName } from '../tracers/tracer.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
@@ -170,7 +171,7 @@ export function optionsFromDataset(data: Record<string, string | undefined>): At
     const v = data[key]?.trim();
     return v ? v.split(/[\s,]+/) : undefined;
   };
-  if (data['tracer']) o.tracer = data['tracer'];
+  if (data['tracer']) o.tracer = data['tracer'] as TracerName; // checked by the trace array
   if (data['clock']) o.clock = data['clock'] as TraceClock;
   if (data['filter']) o.filter = data['filter'];
   if (data['notrace']) o.notrace = data['notrace'];

@@ -3,11 +3,12 @@
  * trace array they describe. Browser-safe.
  */
 import type { TraceClock } from '../ring/event.js';
+import type { TracerName } from '../tracers/tracer.js';
 import { TraceArray, type TraceArrayOptions } from '../tracers/trace-array.js';
 
 export interface TraceOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
-  tracer?: string;
+  tracer?: TracerName;
   /** 'perf' (default, microseconds), 'worker' (the same microseconds from a cell a Worker keeps current) or 'counter' */
   clock?: TraceClock;
   /** ring buffer size in KiB */

@@ -1,7 +1,7 @@
 /** Tracers on the core, and the trace array that runs them. No Node APIs. */
 export { TraceArray } from './trace-array.js';
 export type { TraceArrayOptions, TracedInstance, Trigger } from './trace-array.js';
-export type { Tracer, SelftestTarget } from './tracer.js';
+export type { Tracer, TracerName, TracerNames, SelftestTarget } from './tracer.js';
 export { selftestFailure } from './tracer.js';
 export { TRACERS, registerTracer, tracerOf } from './registry.js';
 export { functionTracer, nopTracer } from './function.js';

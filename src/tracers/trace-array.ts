@@ -12,12 +12,12 @@ import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { ShadowStack } from './shadow-stack.js';
-import type { Tracer } from './tracer.js';
+import type { Tracer, TracerName } from './tracer.js';
 import { TRACERS } from './registry.js';
 
 export interface TraceArrayOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
-  tracer?: string;
+  tracer?: TracerName;
   /**
    * 'perf' (default): microseconds from performance.now(); 'worker': the
    * same microseconds read from `workerClock`'s cell (one load); 'counter':
@@ -108,7 +108,7 @@ export class TraceArray {
   }
 
   /** Selects another tracer: the old one lets go of every instance first. */
-  setTracer(name: string): void {
+  setTracer(name: TracerName): void {
     const next = lookupTracer(name);
     for (const inst of this.list) this.current.detach(this, inst);
     this.current = next;

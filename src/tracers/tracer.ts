@@ -10,6 +10,22 @@ import type { TextPrinter } from '../output/ftrace-text.js';
 import type { ProfileRow } from '../output/profile.js';
 import type { TraceArray, TracedInstance } from './trace-array.js';
 
+/**
+ * The tracer names the type checker accepts where a tracer is selected
+ * (`new TraceArray({ tracer })`, `setTracer`, the runtimes' options), so a
+ * misspelt name fails to compile. A plugin that registers a tracer of its own
+ * adds its name by declaration merging:
+ *
+ *   declare module 'wasm-ftrace' { interface TracerNames { my_tracer: true } }
+ */
+export interface TracerNames {
+  nop: true;
+  function: true;
+  function_graph: true;
+  profiler: true;
+}
+export type TracerName = keyof TracerNames;
+
 export interface Tracer {
   readonly name: string;
   /** true when it needs modules instrumented with exit hooks */
