@@ -107,7 +107,35 @@ export const OPTION_TABLE: readonly SharedOption[] = [
     parse: collectGlobs,
   },
   { flags: '--time-filter <duration>', description: 'drop calls shorter than this (e.g. 10us, 1ms)', commands: BOTH, parse: duration },
+  {
+    flags: '--instrument-all',
+    description: 'instrument every function even when -F selects a few (for filters that change while the program runs: triggers, the guest API)',
+    commands: RECORDING,
+  },
+  { flags: '--no-cache', description: 'instrument again instead of reusing the instrument cache ($WASM_FTRACE_CACHE_DIR, else $XDG_CACHE_HOME/wasm-ftrace, else ~/.cache/wasm-ftrace)', commands: RECORDING },
 ];
+
+/**
+ * The functions the pass has to instrument for these filters: only what -F
+ * can select (and the functions triggers fire on), or undefined for every
+ * function. Every function stays instrumented when a filter can reach
+ * beyond its globs: a negation (`!name`), a line number, `:mod:`,
+ * -G (function_graph follows calls into any function), triggers alone, or
+ * --instrument-all.
+ */
+export function instrumentOnly(flags: SharedFlags): string[] | undefined {
+  if (flags.instrumentAll || !flags.filter?.length || flags.graphFunction?.length) return undefined;
+  const plain: string[] = [];
+  const fired: string[] = [];
+  for (const term of [...flags.filter, ...(flags.trigger ?? [])]) {
+    if (term.startsWith('!') || /^\d+$/.test(term) || term.includes(':mod:')) return undefined;
+    const colon = term.indexOf(':');
+    if (colon < 0) plain.push(term);
+    else if (colon === 0) return undefined;
+    else fired.push(term.slice(0, colon));
+  }
+  return plain.length > 0 ? [...plain, ...fired] : undefined;
+}
 
 /** Adds to `cmd` every shared option that `name` accepts. */
 export function addSharedOptions(cmd: Command, name: CommandName): Command {
@@ -134,4 +162,7 @@ export interface SharedFlags {
   bufferSize?: number;
   trigger?: string[];
   timeFilter?: number;
+  instrumentAll?: boolean;
+  /** false: --no-cache */
+  cache?: boolean;
 }

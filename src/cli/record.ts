@@ -17,8 +17,8 @@ import { TraceArray } from '../tracers/trace-array.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './main.js';
-import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
-import { addSharedOptions, type SharedFlags } from './options.js';
+import { instrumentForRun, type PreparedModule } from './instrument-for-run.js';
+import { addSharedOptions, instrumentOnly, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
 
 interface RecordFlags extends SharedFlags {
@@ -63,23 +63,16 @@ Examples:
       }
 
       const bytes = await readInputFile(program_);
-      // binaryen (10 MB of wasm) loads here, not for --help or `record -- node` (the preload loads it in the child)
-      const [{ instrument }, { runModule }, { sha256Hex }] = await Promise.all([
-        import('../instrument/pass.js'),
-        import('../runtime/wasi.js'),
-        import('../runtime/intercept.js'),
-      ]);
-      const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(program_)} (${megabytes(bytes.length)})`, () =>
-        instrument(bytes, { exitHooks: tracer.needsExitHooks }),
-      );
-      for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
+      // node:wasi loads only here; binaryen only when the instrument cache misses
+      const { runModule } = await import('../runtime/wasi.js');
+      const prepared = await instrumentForRun(bytes, program_, flags, tracer.needsExitHooks, ctx.io);
       const clock = nodeClockOptions(flags.clock as TraceClock);
       const tr = new TraceArray({ tracer: tracerName, ...clock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
       if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
       tr.maxGraphDepth = flags.depth ?? 0;
       let recording: ReturnType<typeof startRecording>;
       try {
-        recording = startRecording(tr, { path: flags.output, command: argv, options: recordedOptions(flags, filter) });
+        recording = startRecording(tr, { path: flags.output, command: argv, options: { ...recordedOptions(flags, filter), instrument: instrumentedAs(prepared) } });
       } catch (e) {
         if (e instanceof DataFileError) throw new CliError(e.message);
         throw e;
@@ -88,13 +81,13 @@ Examples:
       for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
       let exitCode = 1;
       try {
-        const result = await runModule(binary, {
+        const result = await runModule(prepared.binary, {
           programName: path.basename(program_),
           args,
           env: process.env,
           preopens,
           trace: tr,
-          moduleHash: sha256Hex(bytes),
+          moduleHash: prepared.hash,
           beforeInstantiate: () => {
             if (filter.length > 0) tr.setFilter(filter.join(' '));
             if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
@@ -117,6 +110,11 @@ Examples:
     });
 }
 
+/** What the data file keeps about the pass: what it instrumented, and whether the cache had it. */
+function instrumentedAs(p: PreparedModule): Record<string, unknown> {
+  return { ...(p.options.only ? { only: p.options.only } : {}), exitHooks: p.options.exitHooks === true, cache: p.cache };
+}
+
 function recordedOptions(flags: RecordFlags, filter: string[]): Record<string, unknown> {
   return {
     ...(filter.length ? { filter } : {}),
@@ -130,6 +128,7 @@ function recordedOptions(flags: RecordFlags, filter: string[]): Record<string, u
 /** Runs `node args...` with the preload that traces every module it loads. */
 function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: string[], ctx: CommandContext): Promise<number> {
   if (args.length === 0) throw new UsageError('record -- node needs a script to run');
+  const only = instrumentOnly(flags);
   const config = {
     output: path.resolve(flags.output),
     tracer,
@@ -139,6 +138,8 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
     ...(flags.notrace ? { notrace: flags.notrace.join(' ') } : {}),
     ...(flags.graphFunction ? { graphFunction: flags.graphFunction.join(' ') } : {}),
     ...(flags.depth ? { maxGraphDepth: flags.depth } : {}),
+    ...(only ? { instrument: { only } } : {}),
+    ...(flags.cache === false ? { cache: false } : {}),
     command: ['node', ...args],
   };
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
-import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
+import { instrumentForRun } from './instrument-for-run.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 
 interface RunFlags extends SharedFlags {
@@ -65,11 +65,8 @@ Examples:
 
       const bytes = await readInputFile(file);
       // binaryen (10 MB of wasm) and node:wasi load only when a module runs, not for --help
-      const [{ instrument }, { runModule, ProgramError }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/wasi.js')]);
-      const { binary, warnings } = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () =>
-        instrument(bytes, { exitHooks: tracer.needsExitHooks }),
-      );
-      for (const w of warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
+      const { runModule, ProgramError } = await import('../runtime/wasi.js');
+      const { binary } = await instrumentForRun(bytes, file, flags, tracer.needsExitHooks, ctx.io);
 
       const clock = nodeClockOptions(flags.clock as TraceClock);
       const tr = new TraceArray({ tracer: tracerName, ...clock, ...(bufferKb ? { bufferKb } : {}) });

@@ -60,6 +60,7 @@ import {
   readSections,
   type FtraceMetadata,
 } from '../abi/index.js';
+import type { InstrumentCache } from './instrument-cache.js';
 import { Ftrace } from '../ftrace/ftrace.js';
 import type { TraceArray, TracedInstance } from '../tracers/trace-array.js';
 
@@ -85,6 +86,8 @@ export interface InterceptOptions {
   name?: (bytes: Uint8Array, index: number, info: ModuleNameInfo) => string;
   /** a module left untraced because of an error, or an instance that could not be registered */
   onError?: (error: unknown, module?: InterceptedModule) => void;
+  /** where instrumented modules are kept between runs (Node: instrument-cache.ts); none by default */
+  cache?: InstrumentCache;
 }
 
 /**
@@ -108,6 +111,8 @@ export interface InterceptedModule {
   reason?: string;
   /** the pass's warnings */
   warnings: string[];
+  /** the instrumented bytes came from the instrument cache (the pass did not run) */
+  cached?: boolean;
   metadata?: FtraceMetadata;
   /** how many times the program compiled these bytes (the pass ran once) */
   loads: number;
@@ -200,7 +205,12 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
       if (findCustomSection(readSections(bytes), METADATA_SECTION)) {
         info.status = 'preinstrumented';
       } else {
-        const result = instrumentSelecting(bytes, passOptions);
+        let result = options.cache?.get(hash, passOptions);
+        if (result !== undefined) info.cached = true;
+        else {
+          result = instrumentSelecting(bytes, passOptions);
+          options.cache?.put(hash, passOptions, result);
+        }
         if (result === null) {
           info.status = 'skipped';
           info.reason = 'the --only globs select no function in it';

@@ -20,6 +20,7 @@ import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { startRecording, type Recording } from '../datafile/node-writer.js';
 import type { TraceArray } from '../tracers/trace-array.js';
+import { diskInstrumentCache } from './instrument-cache.js';
 import { nodeClockOptions } from './node-clock.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
@@ -33,6 +34,8 @@ export interface PreloadConfig extends TraceOptions {
   command?: string[];
   /** no summary line at exit (errors are still reported) */
   quiet?: boolean;
+  /** false: do not use the on-disk instrument cache */
+  cache?: boolean;
 }
 
 
@@ -61,7 +64,7 @@ export function parseConfig(text: string): PreloadConfig {
   };
   for (const k of ['tracer', 'clock', 'filter', 'notrace', 'graphFunction', 'graphNotrace']) check(k, 'string');
   for (const k of ['bufferKb', 'maxGraphDepth']) check(k, 'number');
-  for (const k of ['overwrite', 'quiet']) check(k, 'boolean');
+  for (const k of ['overwrite', 'quiet', 'cache']) check(k, 'boolean');
   const strings = (v: unknown, key: string): void => {
     if (v !== undefined && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) throw new Error(`${CONFIG_ENV}: '${key}' must be an array of strings`);
   };
@@ -98,6 +101,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   const interceptor = installInterceptor(tr, {
     instrument: { ...(config.instrument?.only ? { only: config.instrument.only } : {}), ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}) },
     exitHooks: config.instrument?.exitHooks ?? tr.tracer.needsExitHooks,
+    ...(config.cache !== false ? { cache: diskInstrumentCache() } : {}),
     onError: (e, m) => say(`${m ? describe(m) : 'a module'}: ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`),
   });
 

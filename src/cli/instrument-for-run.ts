@@ -1,0 +1,46 @@
+/**
+ * What record and run do before running a module: instrument it, or take the
+ * instrumented bytes from the instrument cache (then binaryen is not even
+ * loaded), instrumenting only what -F can select unless told otherwise.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { InstrumentOptions } from '../instrument/pass.js';
+import { diskInstrumentCache } from '../runtime/instrument-cache.js';
+import type { CliIO } from './io.js';
+import { instrumentOnly, type SharedFlags } from './options.js';
+import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
+
+export interface PreparedModule {
+  binary: Uint8Array;
+  /** SHA-256 (hex) of the input bytes */
+  hash: string;
+  /** the pass's options, as used */
+  options: InstrumentOptions;
+  /** 'hit': from the cache; 'miss': instrumented and cached; 'off': --no-cache */
+  cache: 'hit' | 'miss' | 'off';
+}
+
+export async function instrumentForRun(bytes: Uint8Array, file: string, flags: SharedFlags, exitHooks: boolean, io: CliIO): Promise<PreparedModule> {
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const only = instrumentOnly(flags);
+  const cache = flags.cache === false ? undefined : diskInstrumentCache();
+  let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}) };
+  const hit = cache?.get(hash, options);
+  if (hit) {
+    for (const w of hit.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
+    return { binary: hit.binary, hash, options, cache: 'hit' };
+  }
+  // binaryen (10 MB of wasm) loads here, only when the pass runs
+  const { instrumentSelecting } = await import('../runtime/intercept.js');
+  const result = withStatus(io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () => {
+    // -F globs that select nothing here: instrument everything and let the filter say so
+    const selected = only ? instrumentSelecting(bytes, options) : null;
+    if (selected) return selected;
+    options = { exitHooks };
+    return instrumentSelecting(bytes, options)!;
+  });
+  for (const w of result.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
+  cache?.put(hash, options, result);
+  return { binary: result.binary, hash, options, cache: cache ? 'miss' : 'off' };
+}
