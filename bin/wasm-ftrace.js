@@ -22,8 +22,17 @@ const nodeModule = await import('node:module');
 nodeModule.enableCompileCache?.();
 
 const { main } = await import('../dist/cli/main.js');
+const { writeAllSync } = await import('../dist/cli/io.js');
 process.exitCode = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
+  // blocking, so that a slow reader holds back a streamed output instead of it queueing in memory
+  stdout: (s) => {
+    try {
+      writeAllSync(1, s);
+    } catch (e) {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    }
+  },
   stderr: (s) => process.stderr.write(s),
   isTTY: process.stderr.isTTY,
 });

@@ -61,9 +61,10 @@ const noInstrument = {
  * tracers, ring and outputs take 53.6 kB (19.5 kB gzip), plus 1.1 kB for each
  * tracer's selftest (a tracer carries its own, as a struct tracer does), 1.5 kB
  * for the worker clock (page-clock.ts, its Worker's source) and 1.7 kB for the
- * in-memory trace (page-spill.ts), so the ceiling stands a little above.
+ * in-memory trace (page-spill.ts) and 0.5 kB for streaming outputs (filters over
+ * a stream, Chrome X events), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 62_000, gzip: 22_500 };
+const RUNTIME_LIMITS = { minified: 62_500, gzip: 23_000 };
 
 const outputs = [];
 

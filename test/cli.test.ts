@@ -157,8 +157,13 @@ describe('wasm-ftrace run', () => {
     const folded = await cli('run', '-t', 'function_graph', '-f', 'folded', '-F', 'fib', '--invoke', 'helper', fibPath);
     expect(folded.stderr).toBe('fib 1\nfib;fib 2\nfib;fib;fib 2\n');
     const chrome = await cli('run', '-t', 'function_graph', '-f', 'chrome', '--invoke', 'fib', fibPath, '2');
-    const events = (JSON.parse(chrome.stderr) as { traceEvents: { ph: string; name: string }[] }).traceEvents.filter((e) => e.ph !== 'M');
-    expect(events.map((e) => `${e.ph} ${e.name}`)).toEqual(['B fib', 'B fib', 'E fib', 'B fib', 'E fib', 'E fib']);
+    const events = (JSON.parse(chrome.stderr) as { traceEvents: { ph: string; name: string; ts: number; dur: number }[] }).traceEvents.filter((e) => e.ph !== 'M');
+    // one complete event per call, written as each returns: the two inner calls, then the outer one around them
+    expect(events.map((e) => `${e.ph} ${e.name}`)).toEqual(['X fib', 'X fib', 'X fib']);
+    const [a, b, outer] = events as [(typeof events)[0], (typeof events)[0], (typeof events)[0]];
+    expect(a.ts + a.dur).toBeLessThanOrEqual(b.ts);
+    expect(outer.ts).toBeLessThanOrEqual(a.ts);
+    expect(b.ts + b.dur).toBeLessThanOrEqual(outer.ts + outer.dur);
     const profile = await cli('run', '-t', 'profiler', '--invoke', 'helper', fibPath);
     expect(profile.stderr).toMatch(/^ {2}Function +Hit +Time +Avg +s\^2 +Self\n/);
     expect(profile.stderr).toMatch(/^ {2}fib +5 /m);

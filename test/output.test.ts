@@ -243,31 +243,54 @@ const HAND = traceOf(
 
 // --- checks -------------------------------------------------------------------
 
-/** Every B has its E in order per (pid, tid), ts never decreases; returns the B count. */
+/**
+ * Calls nest per (pid, tid): every B has its E (in order, same name), and the
+ * slices (X events and B/E pairs) of a track are nested or disjoint, as a
+ * viewer draws them. Returns the number of slices (one per call entered).
+ */
 function checkChrome(json: string): number {
   const parsed = JSON.parse(json) as { traceEvents: ChromeTraceEvent[]; displayTimeUnit: string };
   expect(['ns', 'ms']).toContain(parsed.displayTimeUnit);
-  const stacks = new Map<string, string[]>();
-  let lastTs = -Infinity;
-  let begins = 0;
+  const open = new Map<string, ChromeTraceEvent[]>();
+  const slices = new Map<string, Array<{ start: number; end: number }>>();
+  const sliceList = (key: string) => {
+    let l = slices.get(key);
+    if (!l) slices.set(key, (l = []));
+    return l;
+  };
+  let count = 0;
   for (const e of parsed.traceEvents) {
     if (e.ph === 'M') continue;
     expect(typeof e.ts).toBe('number');
-    expect(e.ts!).toBeGreaterThanOrEqual(lastTs);
-    lastTs = e.ts!;
     const key = `${e.pid}/${e.tid}`;
-    const open = stacks.get(key) ?? [];
-    stacks.set(key, open);
-    if (e.ph === 'B') {
-      begins++;
-      open.push(e.name!);
+    const stack = open.get(key) ?? [];
+    open.set(key, stack);
+    if (e.ph === 'X') {
+      expect(e.dur!).toBeGreaterThanOrEqual(0);
+      sliceList(key).push({ start: e.ts!, end: e.ts! + e.dur! });
+      count++;
+    } else if (e.ph === 'B') {
+      stack.push(e);
+      count++;
     } else if (e.ph === 'E') {
-      expect(open.length).toBeGreaterThan(0);
-      expect(open.pop()).toBe(e.name);
+      expect(stack.length).toBeGreaterThan(0);
+      const b = stack.pop()!;
+      expect(b.name).toBe(e.name);
+      expect(e.ts!).toBeGreaterThanOrEqual(b.ts!);
+      sliceList(key).push({ start: b.ts!, end: e.ts! });
     }
   }
-  for (const open of stacks.values()) expect(open).toEqual([]);
-  return begins;
+  for (const stack of open.values()) expect(stack).toEqual([]);
+  for (const list of slices.values()) {
+    list.sort((a, b) => a.start - b.start || b.end - a.end);
+    const enclosing: Array<{ start: number; end: number }> = [];
+    for (const s of list) {
+      while (enclosing.length > 0 && enclosing.at(-1)!.end <= s.start && !(enclosing.at(-1)!.start === s.start)) enclosing.pop();
+      if (enclosing.length > 0) expect(s.end).toBeLessThanOrEqual(enclosing.at(-1)!.end + 1e-9);
+      enclosing.push(s);
+    }
+  }
+  return count;
 }
 
 // --- tests --------------------------------------------------------------------
@@ -335,14 +358,16 @@ describe('Chrome trace JSON', () => {
   it('function golden', () => golden('function.json', formatChromeTrace(FUNCTION)));
   it('counter clock golden', () => golden('graph-counter.json', formatChromeTrace(GRAPH_COUNTER)));
 
-  it('nests: every B has its E in order per track, ts never decreases', () => {
+  it('nests: every B has its E in order per track, slices nest or are disjoint', () => {
     for (const t of [GRAPH, GRAPH_SINGLE, GRAPH_COUNTER, HAND, FUNCTION, FUNCTION_COUNTER]) checkChrome(formatChromeTrace(t));
   });
 
-  it('opens one B per ENTRY, drops the EXIT without ENTRY, closes what is left open', () => {
+  it('one X per returned call, a B/E pair per call that did not return; drops the EXIT without ENTRY', () => {
     const t = toChromeTrace(GRAPH);
     const entries = GRAPH_EVENTS.filter((e) => e.type === EVENT_ENTRY).length;
-    expect(t.traceEvents.filter((e) => e.ph === 'B')).toHaveLength(entries);
+    const unclosed = t.traceEvents.filter((e) => e.ph === 'B');
+    expect(unclosed).toHaveLength(5);
+    expect(t.traceEvents.filter((e) => e.ph === 'X')).toHaveLength(entries - unclosed.length);
     expect(t.otherData.droppedExits).toBe(1); // compute at the start
     // the trap (main, trap_me, leaf) and the end (main, fib)
     const unfinished = t.traceEvents.filter((e) => e.ph === 'E' && e.args?.['noExit'] !== undefined);
@@ -368,7 +393,16 @@ describe('Chrome trace JSON', () => {
     expect(f.traceEvents.find((e) => e.ph === 'i' && e.name === 'main')?.args).toEqual({ parent: 'HOST' });
     const c = toChromeTrace(GRAPH_COUNTER);
     expect(c.otherData.timeUnit).toBe('sequence');
-    expect(c.traceEvents.filter((e) => e.ph !== 'M').map((e) => e.ts)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10]);
+    // X events are written at their EXIT, each with its ENTRY's ts: leaf, parse, the marker, leaf, main; fib never returned
+    expect(c.traceEvents.filter((e) => e.ph !== 'M').map((e) => [e.ph, e.ts, e.dur])).toEqual([
+      ['X', 3, 1],
+      ['X', 2, 3],
+      ['i', 6, undefined],
+      ['X', 7, 1],
+      ['X', 1, 8],
+      ['B', 10, undefined],
+      ['E', 10, undefined],
+    ]);
   });
 });
 

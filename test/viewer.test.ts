@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { decodeDataFile, toTraceData } from '../src/datafile/decode.js';
 import { HOST_IP } from '../src/abi/index.js';
 import { toChromeTrace } from '../src/output/chrome-trace.js';
 import { computeProfile } from '../src/output/profile.js';
@@ -317,15 +318,30 @@ describe('wasm-ftrace report --html', () => {
     expect(html).toContain('mountViewer');
   });
 
-  it('with read-time filters embeds the filtered trace as JSON', async () => {
+  const embedded = (html: string): { name: string; trace: TraceData } => {
+    const m = /<script type="application\/octet-stream" id="wasm-ftrace-data" data-name="([^"]*)">([A-Za-z0-9+/=]+)<\/script>/.exec(html);
+    return { name: m![1]!, trace: toTraceData(decodeDataFile(new Uint8Array(Buffer.from(m![2]!, 'base64')))) };
+  };
+
+  it('with read-time filters embeds a data file of what they keep', async () => {
     const out = path.join(dir, 'main.html');
     const r = await cli('report', '--html', out, '-G', 'main', '-D', '2', path.join(dir, 'graph.data'));
     expect(r.code, r.stderr).toBe(0);
-    const html = readFileSync(out, 'utf8');
-    const json = /<script type="application\/json" id="wasm-ftrace-trace"[^>]*>([^]*?)<\/script>/.exec(html)?.[1];
-    const t = JSON.parse(json!) as TraceData;
+    const { name, trace: t } = embedded(readFileSync(out, 'utf8'));
+    expect(name).toBe('graph.data (filtered)');
     expect(Math.max(...t.events.map((e) => e.depth))).toBe(1);
     expect(new Set(t.events.filter((e) => e.depth === 0).map((e) => t.instances[0]!.names[e.ip]))).toEqual(new Set(['main']));
+  });
+
+  it('windows a trace too big for one page to its first events, and says so', async () => {
+    const out = path.join(dir, 'window.html');
+    const whole = toTraceData(decodeDataFile(new Uint8Array(readFileSync(path.join(dir, 'graph.data')))));
+    const r = await cli('report', '--html', out, '--html-events', '100', path.join(dir, 'graph.data'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^wasm-ftrace: the trace has ${whole.events.length} events, more than one page holds: the page shows the first 100, [0-9.]+ ms;`));
+    const { name, trace: t } = embedded(readFileSync(out, 'utf8'));
+    expect(name).toMatch(new RegExp(`^graph\\.data \\(first 100 of ${whole.events.length} events, [0-9.]+ ms\\)$`));
+    expect(t.events.map(({ seq: _s, ...e }) => e)).toEqual(whole.events.slice(0, 100).map(({ seq: _s, ...e }) => e));
   });
 
   it('a bad data file is one line and no page', async () => {

@@ -2,17 +2,17 @@
 import { printable } from '../output/printable.js';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { formatChromeTrace } from '../output/chrome-trace.js';
+import { writeChromeTrace } from '../output/chrome-trace.js';
 import { formatFolded, type FoldedWeight } from '../output/folded.js';
 import { tracerOf } from '../tracers/registry.js';
-import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, clockHasTime, type TraceData } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, clockHasTime, type TraceStream } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { UsageError } from './errors.js';
-import { writeFileAtomic } from './io.js';
+import { withOutput } from './io.js';
 import type { CommandContext } from './main.js';
 import { withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
-import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
+import { DEFAULT_DATA_FILE, openTrace } from './trace-file.js';
 
 interface DumpFlags extends SharedFlags {
   chrome?: boolean;
@@ -46,18 +46,16 @@ Examples:
   ).action(async (file: string, flags: DumpFlags) => {
     const formats = [flags.chrome && 'chrome', flags.folded && 'folded', flags.raw && 'raw'].filter(Boolean);
     if (formats.length > 1) throw new UsageError(`choose one of --chrome, --folded, --raw (got ${formats.map((f) => `--${f}`).join(' ')})`);
-    const trace = loadTrace(file, flags, ctx.io);
+    const trace = openTrace(file, flags, ctx.io);
     const tracer = tracerOf(trace);
     const calls = tracer ? { calls: tracer.nestsCalls } : {};
-    const text = withStatus(ctx.io, trace.events.length > 1_000_000, `formatting ${trace.events.length} events`, () =>
-      flags.chrome
-        ? formatChromeTrace(trace, calls)
-        : flags.folded
-          ? formatFolded(trace, { weight: flags.weight, ...calls })
-          : formatRaw(trace),
+    withStatus(ctx.io, trace.written > 1_000_000, `formatting ${trace.written} events`, () =>
+      withOutput(ctx.io, flags.output, (write) => {
+        if (flags.chrome) writeChromeTrace(trace, write, calls);
+        else if (flags.folded) write(formatFolded(trace, { weight: flags.weight, ...calls }));
+        else writeRaw(trace, write);
+      }),
     );
-    if (flags.output) await writeFileAtomic(flags.output, text);
-    else ctx.io.stdout(text);
   });
 }
 
@@ -70,19 +68,25 @@ const TYPE_NAMES: Record<number, string> = {
 };
 
 /** Every event, every field, one line each (uftrace dump's spirit). */
-export function formatRaw(trace: TraceData): string {
+export function formatRaw(trace: TraceStream): string {
+  const parts: string[] = [];
+  writeRaw(trace, (t) => parts.push(t));
+  return parts.join('');
+}
+
+/** formatRaw, a line at a time. */
+export function writeRaw(trace: TraceStream, write: (text: string) => void): void {
   const names = new Map(trace.instances.map((i) => [i.id, i]));
   const name = (inst: number, ip: number) => printable(functionName(names.get(inst), ip));
-  let out = `# tracer: ${printable(trace.tracer)}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`;
-  for (const i of trace.instances) out += `# instance ${i.id}: ${printable(i.name)} (${i.names.length} functions)\n`;
-  out += '#        ts  type    inst     ip  depth  duration  function <- parent\n';
+  write(`# tracer: ${printable(trace.tracer)}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`);
+  for (const i of trace.instances) write(`# instance ${i.id}: ${printable(i.name)} (${i.names.length} functions)\n`);
+  write('#        ts  type    inst     ip  depth  duration  function <- parent\n');
   for (const e of trace.events) {
     const ts = clockHasTime(trace.clock) ? e.ts.toFixed(3) : String(e.ts);
     let line = `${ts.padStart(11)}  ${(TYPE_NAMES[e.type] ?? String(e.type)).padEnd(6)}  ${String(e.instance).padStart(4)}  ${String(e.ip).padStart(5)}  ${String(e.depth).padStart(5)}  ${(e.type === EVENT_EXIT ? (clockHasTime(trace.clock) ? e.duration.toFixed(3) : String(e.duration)) : '-').padStart(8)}  `;
     if (e.type === EVENT_MARKER) line += JSON.stringify(e.text ?? '');
     else if (e.type === EVENT_ENTRY) line += `${name(e.instance, e.ip)} <- ${name(e.instance, e.parent)}`;
     else line += name(e.instance, e.ip);
-    out += `${line}\n`;
+    write(`${line}\n`);
   }
-  return out;
 }

@@ -6,7 +6,7 @@ import type { CommandContext } from './main.js';
 import { describeClockInfo } from '../clock/worker-clock.js';
 import type { DataFileHeader } from '../datafile/format.js';
 import { clockHasTime } from '../ring/event.js';
-import { DEFAULT_DATA_FILE, loadDataFile } from './trace-file.js';
+import { DEFAULT_DATA_FILE, openDataFile } from './trace-file.js';
 
 export function registerInfo(program: Command, ctx: CommandContext): void {
   program
@@ -15,7 +15,7 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
     .argument('[file]', 'the data file', DEFAULT_DATA_FILE)
     .addHelpText('after', '\nExample:\n  $ wasm-ftrace info trace.data')
     .action((file: string) => {
-      const d = loadDataFile(file, ctx.io);
+      const d = openDataFile(file, ctx.io).summary; // one pass, no object per event
       const h = d.header;
       const rows: [string, string][] = [
         ['file', `${file} (${statSync(file).size} bytes${d.complete ? '' : ', incomplete: no footer'})`],

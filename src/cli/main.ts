@@ -20,6 +20,7 @@ import { registerInfo } from './info.js';
 import { registerBench } from './bench.js';
 import { FilterError } from '../ftrace/hash.js';
 import { FtraceError } from '../ftrace/ops.js';
+import { DataFileError } from '../datafile/format.js';
 
 export const VERSION = '0.1.0';
 
@@ -99,7 +100,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return e.exitCode;
     }
-    if (e instanceof FilterError || e instanceof FtraceError || isLazyUserError(e)) {
+    if (e instanceof FilterError || e instanceof FtraceError || e instanceof DataFileError || isLazyUserError(e)) {
       io.stderr(`wasm-ftrace: error: ${e.message}\n`);
       return 1;
     }

@@ -1,10 +1,11 @@
 /** `wasm-ftrace replay [file]`: a recorded trace as ftrace prints it (cat trace). */
 import type { Command } from 'commander';
-import { formatFtraceText } from '../output/ftrace-text.js';
+import { ftraceTextLines } from '../output/ftrace-text.js';
 import { tracerOf } from '../tracers/registry.js';
+import { withOutput } from './io.js';
 import type { CommandContext } from './main.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
-import { DEFAULT_DATA_FILE, loadTrace } from './trace-file.js';
+import { DEFAULT_DATA_FILE, openTrace } from './trace-file.js';
 
 export function registerReplay(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -22,7 +23,9 @@ Examples:
   $ wasm-ftrace replay -G main -D 3
   $ wasm-ftrace replay --time-filter 100us | less`,
   ).action((file: string, flags: SharedFlags) => {
-    const trace = loadTrace(file, flags, ctx.io);
-    ctx.io.stdout(formatFtraceText(trace, {}, tracerOf(trace)?.printText));
+    const trace = openTrace(file, flags, ctx.io);
+    withOutput(ctx.io, undefined, (write) => {
+      for (const line of ftraceTextLines(trace, {}, tracerOf(trace)?.printText)) write(`${line}\n`);
+    });
   });
 }

@@ -4,15 +4,15 @@ import { InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { filterTrace, isEmptyFilter } from '../output/filter.js';
+import { filterStream, isEmptyFilter } from '../output/filter.js';
 import { formatProfile, type ProfileSort } from '../output/profile.js';
-import { toTraceData } from '../datafile/decode.js';
+import { encodeTraceWindow } from '../datafile/window.js';
 import { viewerHtml } from '../viewer/page.js';
 import { CliError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './main.js';
 import { addSharedOptions, positiveInt, type SharedFlags } from './options.js';
-import { DEFAULT_DATA_FILE, loadDataFile, loadTrace, readFilterOf } from './trace-file.js';
+import { DEFAULT_DATA_FILE, openDataFile, openTrace, readFilterOf } from './trace-file.js';
 
 /**
  * The bundled viewer (scripts/build-browser.mjs writes dist/viewer/viewer.js):
@@ -39,7 +39,8 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       return v;
     })
     .option('-n, --limit <rows>', 'print at most this many rows', positiveInt)
-    .option('--html <file>', 'write the trace viewer (timeline, flame graph, profile) as one HTML page with the trace inside');
+    .option('--html <file>', 'write the trace viewer (timeline, flame graph, profile) as one HTML page with the trace inside')
+    .option('--html-events <n>', `--html: events one page holds; a bigger trace is windowed to its first n (default ${HTML_WINDOW_EVENTS})`, positiveInt);
   addSharedOptions(cmd, 'report').addHelpText(
     'after',
     `
@@ -52,32 +53,53 @@ Examples:
   $ wasm-ftrace report -s self -n 20 trace.data
   $ wasm-ftrace report -F 'png_*' --time-filter 10us
   $ wasm-ftrace report --html trace.html     # open it in a browser; works offline`,
-  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort; limit?: number; html?: string }) => {
+  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort; limit?: number; html?: string; htmlEvents?: number }) => {
     if (flags.html !== undefined) {
-      await writeHtml(file, flags.html, flags, ctx);
+      await writeHtml(file, flags.html, flags, ctx, flags.htmlEvents ?? HTML_WINDOW_EVENTS);
       return;
     }
-    const trace = loadTrace(file, flags, ctx.io);
+    const trace = openTrace(file, flags, ctx.io);
     ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }));
   });
 }
 
-/** `report --html out.html`: the viewer page with the data file inside (or the filtered trace, with read-time filters). */
-async function writeHtml(file: string, out: string, flags: Partial<SharedFlags>, ctx: CommandContext): Promise<void> {
+/**
+ * Events a `report --html` page holds at most: its data file is then about
+ * 40 MiB of base64, which a browser opens in seconds. A bigger trace is
+ * windowed: the page holds its first HTML_WINDOW_EVENTS events (after the
+ * read-time filters), and says so. --html-events changes the size.
+ */
+export const HTML_WINDOW_EVENTS = 1_000_000;
+
+/**
+ * `report --html out.html`: the viewer page with the data file inside; with
+ * read-time filters, or when the trace is too big for one page, a data file
+ * of what they keep, windowed to its first `maxEvents` events.
+ */
+async function writeHtml(file: string, out: string, flags: Partial<SharedFlags>, ctx: CommandContext, maxEvents: number): Promise<void> {
   const bundle = findViewerBundle();
   if (!bundle) throw new CliError("the trace viewer is not built (dist/viewer/viewer.js is missing): run 'npm run build'");
   const viewerJs = readFileSync(bundle, 'utf8');
-  const decoded = loadDataFile(file, ctx.io); // checks the file, reports its warnings
+  const opened = openDataFile(file, ctx.io); // checks the file, reports its warnings
   const filter = readFilterOf(flags);
-  const name = path.basename(file);
-  let html: string;
-  if (isEmptyFilter(filter)) {
-    const bytes = await readInputFile(file);
-    html = viewerHtml(viewerJs, { dataFileBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), name });
+  let name = path.basename(file);
+  let bytes: Uint8Array;
+  if (isEmptyFilter(filter) && opened.summary.eventCount <= maxEvents) {
+    bytes = await readInputFile(file);
   } else {
-    const trace = filterTrace(toTraceData(decoded), filter);
-    html = viewerHtml(viewerJs, { traceJson: JSON.stringify(trace), name: `${name} (filtered)` });
+    const window = encodeTraceWindow(filterStream(opened.trace, filter), opened.summary.header, maxEvents);
+    bytes = window.bytes;
+    if (!isEmptyFilter(filter)) name += ' (filtered)';
+    if (window.kept < window.total) {
+      const span = opened.trace.clock === 'perf' && window.firstTs !== null && window.lastTs !== null ? `, ${((window.lastTs - window.firstTs) / 1000).toFixed(3)} ms` : '';
+      name += ` (first ${window.kept} of ${window.total} events${span})`;
+      ctx.io.stderr(
+        `wasm-ftrace: the trace has ${window.total} events, more than one page holds: the page shows the first ${window.kept}${span}; ` +
+          `choose others with -F/-N/-G/-D/--time-filter (the text reports read the whole file)\n`,
+      );
+    }
   }
+  const html = viewerHtml(viewerJs, { dataFileBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), name });
   await writeFileAtomic(out, html);
   ctx.io.stderr(`wasm-ftrace: wrote the trace viewer to ${out} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB)\n`);
 }

@@ -440,24 +440,28 @@ export function decodeDataFile(bytes: Uint8Array, options: { accept?: EventFilte
  * markers), appended to `out`. `accept` picks which.
  */
 export function columnsToEvents(cols: EventColumns, accept?: EventFilter, out: TraceEvent[] = []): TraceEvent[] {
-  const { type, instance, ip, parent, depth, ts, duration, markers } = cols;
   for (let i = 0; i < cols.count; i++) {
     if (accept !== undefined && !accept(cols, i)) continue;
-    const t = type[i] as EventType;
-    const ev: TraceEvent = {
-      type: t,
-      instance: instance[i]!,
-      ip: ip[i]!,
-      parent: parent[i]!,
-      depth: depth[i]!,
-      ts: ts[i]!,
-      duration: duration[i]!,
-      seq: cols.firstSeq + i,
-    };
-    if (t === EVENT_MARKER) ev.text = markers.get(i) ?? '';
-    out.push(ev);
+    out.push(eventAt(cols, i));
   }
   return out;
+}
+
+/** Event `i` of a chunk's columns as a TraceEvent (with seq, and text for a marker). */
+export function eventAt(cols: EventColumns, i: number): TraceEvent {
+  const t = cols.type[i] as EventType;
+  const ev: TraceEvent = {
+    type: t,
+    instance: cols.instance[i]!,
+    ip: cols.ip[i]!,
+    parent: cols.parent[i]!,
+    depth: cols.depth[i]!,
+    ts: cols.ts[i]!,
+    duration: cols.duration[i]!,
+    seq: cols.firstSeq + i,
+  };
+  if (t === EVENT_MARKER) ev.text = cols.markers.get(i) ?? '';
+  return ev;
 }
 
 /**

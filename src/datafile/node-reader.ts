@@ -32,6 +32,20 @@ export const DEFAULT_BLOCK_SIZE = 1 << 20;
  * chunk, however big the file.
  */
 export function streamDataFile(file: string, onChunk: (chunk: DataFileChunk) => void, options: StreamOptions = {}): DataFileSummary {
+  const chunks = readChunks(file, options);
+  for (;;) {
+    const r = chunks.next();
+    if (r.done) return r.value;
+    onChunk(r.value);
+  }
+}
+
+/**
+ * The chunks of a data file as a generator (what streamDataFile calls back
+ * with), returning the summary when done. Columns are valid until the next
+ * chunk is asked for, unless `retain`. Leaving the loop early closes the file.
+ */
+export function* readChunks(file: string, options: StreamOptions = {}): Generator<DataFileChunk, DataFileSummary, undefined> {
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   if (!(blockSize >= 1)) throw new RangeError(`blockSize must be at least 1, not ${blockSize}`);
   let fd: number;
@@ -52,7 +66,7 @@ export function streamDataFile(file: string, onChunk: (chunk: DataFileChunk) => 
         throw new DataFileError(`cannot read '${file}': ${describeFsError(e)}`);
       }
       if (n === 0) break;
-      for (const chunk of withFileName(file, () => decoder.push(block.subarray(0, n)))) onChunk(chunk);
+      yield* withFileName(file, () => decoder.push(block.subarray(0, n)));
     }
     return withFileName(file, () => decoder.finish());
   } finally {

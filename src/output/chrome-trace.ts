@@ -2,15 +2,17 @@
  * Chrome trace event JSON (the "JSON Object Format"), which Perfetto
  * (ui.perfetto.dev) and chrome://tracing open.
  *
- * - function_graph: one B event per ENTRY and one E per EXIT, emitted in
- *   trace order, rather than X events: they stream, need no look-ahead, keep
- *   `ts` non-decreasing, and nest by construction. walkCalls() matches them;
- *   every B gets exactly one E on its track, innermost first. A call that
- *   never returned (a trap) gets its E when the trace shows it is gone, and a
- *   call still open at the end gets one at the last timestamp; such an E
- *   carries `args.noExit` ('unwound' | 'end'). An EXIT whose ENTRY is not in
- *   the trace (overwritten in the ring) has nothing to close and is dropped;
- *   otherData.droppedExits counts them.
+ * - function_graph: one complete (`X`) event per call that returned, with
+ *   `ts` its ENTRY and `dur` up to its EXIT, written when the EXIT is read:
+ *   a stream needs no look-ahead, and X events take half the bytes of B/E
+ *   pairs. So events are in order of their end, not their start (the format
+ *   allows that; viewers sort). walkCalls() matches ENTRY and EXIT. A call
+ *   that never returned (a trap) gets a B/E pair, written once the trace
+ *   shows it is gone (E at that point), and a call still open at the end a
+ *   pair ending at the last timestamp; such an E carries `args.noExit`
+ *   ('unwound' | 'end'). An EXIT whose ENTRY is not in the trace
+ *   (overwritten in the ring) is left out; otherData.droppedExits counts them.
+ *   Times of X and B/E events are rounded to the nanosecond.
  * - function (entries only): an instant event (`ph: "i"`, thread scope) per
  *   ENTRY, with the caller in `args.parent` (`HOST` for the host).
  * - trace_marker: an instant event named by its text, the text also in
@@ -23,15 +25,18 @@
  *   clock 'counter' there is no time: `ts` is the sequence number and
  *   durations count events; otherData.timeUnit says 'sequence'.
  *
+ * writeChromeTrace() streams the file a piece at a time; toChromeTrace()
+ * builds the object for traces held in memory.
+ *
  * No Node APIs: this runs in browsers too.
  */
 import {
   EVENT_ENTRY,
-  EVENT_EXIT,
   EVENT_MARKER,
   EVENT_STACK,
   EVENT_STACK_FRAME,
-  type TraceData,
+  traceHasExits,
+  type TraceStream,
   type TraceEvent,
 } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
@@ -41,8 +46,10 @@ import { walkCalls } from './profile.js';
 export interface ChromeTraceEvent {
   name?: string;
   cat?: string;
-  ph: 'B' | 'E' | 'i' | 'M';
+  ph: 'X' | 'B' | 'E' | 'i' | 'M';
   ts?: number;
+  /** X: duration */
+  dur?: number;
   pid: number;
   tid: number;
   /** instant events: scope (thread) */
@@ -80,9 +87,19 @@ export interface ChromeTraceOptions {
 }
 
 /** The trace as a Chrome trace object. */
-export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}): ChromeTrace {
+export function toChromeTrace(trace: TraceStream, options: ChromeTraceOptions = {}): ChromeTrace {
+  const traceEvents: ChromeTraceEvent[] = [];
+  const otherData = writeChromeEvents(trace, traceEvents, options);
+  return { traceEvents, displayTimeUnit: trace.clock === 'counter' ? 'ms' : 'ns', otherData };
+}
+
+/**
+ * The events of the Chrome trace, in the order they are written, each given
+ * to `out`; returns otherData (known only at the end). Holds only the open
+ * calls of each instance.
+ */
+export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTraceEvent): void }, options: ChromeTraceOptions = {}): ChromeTrace['otherData'] {
   const table = instanceTable(trace);
-  const out: ChromeTraceEvent[] = [];
   for (const info of table.values()) {
     const pid = chromePid(info.id);
     out.push({ name: 'process_name', ph: 'M', pid, tid: pid, args: { name: info.name } });
@@ -94,6 +111,8 @@ export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}
     return { pid, tid: pid };
   };
   const nameOf = (instance: number, ip: number): string => functionName(table.get(instance), ip);
+  // microseconds to 3 decimals: 0.1, not 0.09999999997671694 (counter clock values are whole already)
+  const ns = (us: number): number => Math.round(us * 1000) / 1000;
 
   // A stack trace is one instant event, written once its frames are in.
   let stack: { ev: TraceEvent; frames: string[]; remaining: number } | null = null;
@@ -132,12 +151,11 @@ export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}
 
   let droppedExits = 0;
   let unfinishedCalls = 0;
-  const graph = options.calls ?? trace.events.some((e) => e.type === EVENT_EXIT);
+  const graph = options.calls ?? traceHasExits(trace);
   if (graph) {
     walkCalls(trace, {
-      enter(frame, ev) {
+      enter() {
         flushStack();
-        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'B', ts: ev.ts, ...place(ev) });
       },
       exit(frame, ev) {
         flushStack();
@@ -145,19 +163,16 @@ export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}
           droppedExits++;
           return;
         }
-        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'E', ts: ev.ts, ...place(ev) });
+        // Start and end on a nanosecond grid (rounding keeps their order, so children still nest), dur between them.
+        const ts = ns(frame.start);
+        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'X', ts, dur: ns(ns(ev.ts) - ts), ...place(ev) });
       },
       lost(frame, ts, reason) {
         flushStack();
         unfinishedCalls++;
-        out.push({
-          name: nameOf(frame.instance, frame.ip),
-          cat: 'function',
-          ph: 'E',
-          ts,
-          ...place(frame),
-          args: { noExit: reason },
-        });
+        const name = nameOf(frame.instance, frame.ip);
+        out.push({ name, cat: 'function', ph: 'B', ts: ns(frame.start), ...place(frame) });
+        out.push({ name, cat: 'function', ph: 'E', ts: ns(ts), ...place(frame), args: { noExit: reason } });
       },
       other,
     });
@@ -181,31 +196,42 @@ export function toChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}
   }
   flushStack();
 
-  const counter = trace.clock === 'counter';
   return {
-    traceEvents: out,
-    displayTimeUnit: counter ? 'ms' : 'ns',
-    otherData: {
-      source: 'wasm-ftrace',
-      tracer: trace.tracer,
-      clock: trace.clock,
-      timeUnit: counter ? 'sequence' : 'us',
-      entries: trace.entries,
-      written: trace.written,
-      lost: trace.lost,
-      droppedExits,
-      unfinishedCalls,
-    },
+    source: 'wasm-ftrace',
+    tracer: trace.tracer,
+    clock: trace.clock,
+    timeUnit: trace.clock === 'counter' ? 'sequence' : 'us',
+    entries: trace.entries,
+    written: trace.written,
+    lost: trace.lost,
+    droppedExits,
+    unfinishedCalls,
   };
 }
 
-/** The trace as Chrome trace JSON text, one event per line so that diffs stay readable. */
-export function formatChromeTrace(trace: TraceData, options: ChromeTraceOptions = {}): string {
-  const t = toChromeTrace(trace, options);
-  const events = t.traceEvents.map((e) => JSON.stringify(e)).join(',\n');
-  return (
-    `{"traceEvents":[\n${events}\n],\n` +
-    `"displayTimeUnit":${JSON.stringify(t.displayTimeUnit)},\n` +
-    `"otherData":${JSON.stringify(t.otherData)}}\n`
+/**
+ * The trace as Chrome trace JSON text, given to `write` a piece at a time,
+ * one event per line so that diffs stay readable: streams a trace of any size.
+ */
+export function writeChromeTrace(trace: TraceStream, write: (text: string) => void, options: ChromeTraceOptions = {}): void {
+  write('{"traceEvents":[\n');
+  let first = true;
+  const otherData = writeChromeEvents(
+    trace,
+    {
+      push(e) {
+        write(first ? JSON.stringify(e) : `,\n${JSON.stringify(e)}`);
+        first = false;
+      },
+    },
+    options,
   );
+  write(`\n],\n"displayTimeUnit":${JSON.stringify(trace.clock === 'counter' ? 'ms' : 'ns')},\n"otherData":${JSON.stringify(otherData)}}\n`);
+}
+
+/** The trace as Chrome trace JSON text, one event per line so that diffs stay readable. */
+export function formatChromeTrace(trace: TraceStream, options: ChromeTraceOptions = {}): string {
+  const parts: string[] = [];
+  writeChromeTrace(trace, (t) => parts.push(t), options);
+  return parts.join('');
 }

@@ -26,7 +26,7 @@
  * No Node APIs: this runs in browsers too.
  */
 import { printable } from './printable.js';
-import { EVENT_ENTRY, EVENT_EXIT, clockHasTime, type TraceData, type TraceInstanceInfo } from '../ring/event.js';
+import { EVENT_ENTRY, clockHasTime, traceHasExits, type TraceStream, type TraceInstanceInfo } from '../ring/event.js';
 import { HOST_IP, functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
 import { walkCalls, type CallFrame } from './profile.js';
@@ -45,10 +45,10 @@ function frameText(name: string): string {
 }
 
 /** Stack → weight, sorted by stack. Throws when the trace cannot give the weight asked for. */
-export function computeFolded(trace: TraceData, options: FoldedOptions = {}): Array<[stack: string, weight: number]> {
+export function computeFolded(trace: TraceStream, options: FoldedOptions = {}): Array<[stack: string, weight: number]> {
   const weight = options.weight ?? 'calls';
   const table = instanceTable(trace);
-  const graph = options.calls ?? trace.events.some((e) => e.type === EVENT_EXIT);
+  const graph = options.calls ?? traceHasExits(trace);
   if (weight === 'time' && !graph) {
     throw new Error("folded weight 'time' needs function_graph events (durations); the function tracer records entries only");
   }
@@ -117,7 +117,7 @@ export function computeFolded(trace: TraceData, options: FoldedOptions = {}): Ar
 }
 
 /** The folded file: one `stack weight` line per stack, sorted. */
-export function formatFolded(trace: TraceData, options: FoldedOptions = {}): string {
+export function formatFolded(trace: TraceStream, options: FoldedOptions = {}): string {
   return computeFolded(trace, options)
     .map(([stack, w]) => `${stack} ${w}\n`)
     .join('');

@@ -39,7 +39,8 @@ import {
   EVENT_MARKER,
   EVENT_STACK,
   EVENT_STACK_FRAME,
-  type TraceData,
+  traceHasExits,
+  type TraceStream,
   type TraceEvent,
   type TraceInstanceInfo,
 } from '../ring/event.js';
@@ -47,11 +48,16 @@ import {
 // ---------------------------------------------------------------------------
 // Shared by the other output formats: names and durations.
 
-/** The instances of a trace by id; ids seen in events but not listed get a placeholder. */
-export function instanceTable(trace: TraceData): Map<number, TraceInstanceInfo> {
+/**
+ * The instances of a trace by id; ids seen in events but not listed get a
+ * placeholder. Only an in-memory trace is scanned for them: a stream's
+ * reader lists every instance its events name (openDataFileTrace does).
+ */
+export function instanceTable(trace: TraceStream): Map<number, TraceInstanceInfo> {
   const table = new Map<number, TraceInstanceInfo>();
   for (const info of trace.instances) table.set(info.id, info);
-  for (const ev of trace.events) {
+  if (!Array.isArray(trace.events)) return table;
+  for (const ev of trace.events as readonly TraceEvent[]) {
     if (!table.has(ev.instance)) table.set(ev.instance, { id: ev.instance, name: `wasm${ev.instance}`, names: [] });
   }
   return table;
@@ -126,23 +132,23 @@ const FUNC_HEADER = [
  * One tracer's text: its print_header, then print_line for each event. A
  * tracer names its printer (Tracer.printText); these are the two layouts.
  */
-export type TextPrinter = (trace: TraceData, options: FtraceTextOptions) => Generator<string>;
+export type TextPrinter = (trace: TraceStream, options: FtraceTextOptions) => Generator<string>;
 
 /** The whole trace file as one string, lines ending in '\n'. */
-export function formatFtraceText(trace: TraceData, options: FtraceTextOptions = {}, printer?: TextPrinter): string {
+export function formatFtraceText(trace: TraceStream, options: FtraceTextOptions = {}, printer?: TextPrinter): string {
   let out = '';
   for (const line of ftraceTextLines(trace, options, printer)) out += `${line}\n`;
   return out;
 }
 
 /** The trace file line by line (without '\n'), for streaming large traces. */
-export function* ftraceTextLines(trace: TraceData, options: FtraceTextOptions = {}, printer?: TextPrinter): Generator<string> {
+export function* ftraceTextLines(trace: TraceStream, options: FtraceTextOptions = {}, printer?: TextPrinter): Generator<string> {
   const print =
     options.layout === 'graph'
       ? graphText
       : options.layout === 'function'
         ? functionText
-        : (printer ?? (trace.events.some((e) => e.type === EVENT_EXIT) ? graphText : functionText));
+        : (printer ?? (traceHasExits(trace) ? graphText : functionText));
   yield `# tracer: ${printable(trace.tracer)}`;
   yield '#';
   yield* print(trace, options);
@@ -154,7 +160,7 @@ function functionName(info: TraceInstanceInfo | undefined, ip: number): string {
 }
 
 /** trace_print_context(): `<task>-<pid> [000] ..... <time>: ` */
-function context(trace: TraceData, info: TraceInstanceInfo | undefined, ev: TraceEvent): string {
+function context(trace: TraceStream, info: TraceInstanceInfo | undefined, ev: TraceEvent): string {
   const comm = printable(info?.name ?? `wasm${ev.instance}`).slice(0, 15);
   let time: string;
   if (trace.clock === 'counter') {
@@ -182,7 +188,7 @@ class StackPrinter {
   private instance = -1;
 
   constructor(
-    private readonly trace: TraceData,
+    private readonly trace: TraceStream,
     private readonly table: Map<number, TraceInstanceInfo>,
   ) {}
 
@@ -207,7 +213,7 @@ class StackPrinter {
 }
 
 /** The function tracer's layout (and nop's): one line per entry, with its caller. */
-export function* functionText(trace: TraceData, options: FtraceTextOptions): Generator<string> {
+export function* functionText(trace: TraceStream, options: FtraceTextOptions): Generator<string> {
   yield `# entries-in-buffer/entries-written: ${trace.entries}/${trace.written}   #P:1`;
   yield '#';
   yield* FUNC_HEADER;
@@ -247,7 +253,7 @@ interface GraphState {
 }
 
 /** The function_graph layout: nested calls with durations (trace_functions_graph.c). */
-export function* graphText(trace: TraceData, options: FtraceTextOptions): Generator<string> {
+export function* graphText(trace: TraceStream, options: FtraceTextOptions): Generator<string> {
   const table = instanceTable(trace);
   const counter = trace.clock === 'counter';
   const showDuration = !counter;
@@ -315,9 +321,12 @@ export function* graphText(trace: TraceData, options: FtraceTextOptions): Genera
   const duration = (us: number): string => (showDuration ? `${durationMark(us)} ${formatGraphDuration(us)}|  ` : '');
   const indent = (depth: number): string => ' '.repeat(Math.max(0, depth) * 2);
 
-  const events = trace.events;
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i]!;
+  // One event of look-ahead (for leaf calls), so that a stream is read once.
+  const events = trace.events[Symbol.iterator]();
+  let ahead = events.next();
+  while (!ahead.done) {
+    const ev = ahead.value;
+    ahead = events.next();
     if (ev.type === EVENT_STACK || ev.type === EVENT_STACK_FRAME) {
       // The graph tracer leaves stack traces to the default printer (trace_print_context + <stack trace>).
       yield* stacks.print(ev);
@@ -328,7 +337,7 @@ export function* graphText(trace: TraceData, options: FtraceTextOptions): Genera
     const st = stateOf(ev.instance);
     if (ev.type === EVENT_ENTRY) {
       const p = yield* prologue(ev);
-      const next = events[i + 1];
+      const next = ahead.done ? undefined : ahead.value;
       // get_return_for_leaf(): the very next event is this call's EXIT
       if (
         next !== undefined &&
@@ -340,7 +349,7 @@ export function* graphText(trace: TraceData, options: FtraceTextOptions): Genera
         st.depth = ev.depth - 1;
         st.enterFuncs.delete(ev.depth);
         yield `${p}${duration(next.duration)}${indent(ev.depth)}${functionName(info, ev.ip)}();`;
-        i++;
+        ahead = events.next();
       } else {
         st.depth = ev.depth;
         st.enterFuncs.set(ev.depth, ev.ip);

@@ -1,6 +1,7 @@
 /**
- * Output formats: each reads a TraceData (src/ring/event.ts) and knows
- * nothing of how the events got there. No Node APIs: they run in browsers.
+ * Output formats: each reads a TraceStream (src/ring/event.ts: a TraceData
+ * in memory, or a data file streamed) and knows nothing of how the events
+ * got there. No Node APIs: they run in browsers.
  */
 export {
   formatFtraceText,
@@ -12,7 +13,7 @@ export {
   instanceTable,
 } from './ftrace-text.js';
 export type { FtraceTextOptions, TextPrinter } from './ftrace-text.js';
-export { toChromeTrace, formatChromeTrace, chromePid } from './chrome-trace.js';
+export { toChromeTrace, formatChromeTrace, writeChromeTrace, chromePid } from './chrome-trace.js';
 export type { ChromeTrace, ChromeTraceEvent, ChromeTraceOptions } from './chrome-trace.js';
 export { computeFolded, formatFolded } from './folded.js';
 export type { FoldedOptions, FoldedWeight } from './folded.js';

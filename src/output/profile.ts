@@ -39,7 +39,7 @@ import {
   EVENT_ENTRY,
   EVENT_EXIT,
   clockHasTime,
-  type TraceData,
+  type TraceStream,
   type TraceEvent,
   type TraceInstanceInfo,
 } from '../ring/event.js';
@@ -98,7 +98,7 @@ interface WalkState {
  * Every `enter` is followed by exactly one `exit` or `lost` for the same
  * frame, and frames close innermost first.
  */
-export function walkCalls(trace: TraceData, visitor: CallVisitor): void {
+export function walkCalls(trace: TraceStream, visitor: CallVisitor): void {
   const states = new Map<number, WalkState>();
   const stateOf = (id: number): WalkState => {
     let st = states.get(id);
@@ -216,7 +216,7 @@ export interface ProfileRow {
 }
 
 /** Per function hits and times of a trace, unsorted (in order of first appearance). */
-export function computeProfile(trace: TraceData): ProfileRow[] {
+export function computeProfile(trace: TraceStream): ProfileRow[] {
   const table = instanceTable(trace);
   const qualify = table.size > 1;
   const rows = new Map<string, ProfileRow & { sumSq: number }>();
@@ -285,7 +285,7 @@ export function sortProfile(rows: readonly ProfileRow[], sort: ProfileSort = 'to
 }
 
 /** The trace_stat/function table of a trace. */
-export function formatProfile(trace: TraceData, options: ProfileOptions = {}): string {
+export function formatProfile(trace: TraceStream, options: ProfileOptions = {}): string {
   const rows = computeProfile(trace);
   return formatProfileRows(rows, { ...options, times: options.times ?? (clockHasTime(trace.clock) && rows.some((r) => r.calls > 0)) });
 }

@@ -63,16 +63,37 @@ export interface TraceInstanceInfo {
   names: readonly string[];
 }
 
-/** A trace for outputs to read: the events in order, and what they need to print them. */
-export interface TraceData {
-  tracer: string;
-  clock: TraceClock;
-  instances: readonly TraceInstanceInfo[];
-  events: readonly TraceEvent[];
-  /** events in the buffer (events.length when read whole) */
-  entries: number;
+/**
+ * A trace for outputs to read, streamed: the events are iterated (perhaps
+ * several times, each pass reading them again from where they live, e.g. a
+ * data file), never needed in memory at once. Outputs take this, so that a
+ * file of 10^8 events goes through them holding one chunk at a time.
+ */
+export interface TraceStream {
+  readonly tracer: string;
+  readonly clock: TraceClock;
+  /** every instance the events name (a reader adds placeholders for ids without a description) */
+  readonly instances: readonly TraceInstanceInfo[];
+  /** the events in order; each pass yields fresh objects, which the reader may keep */
+  readonly events: Iterable<TraceEvent>;
+  /** events in the trace (what remains after read-time filters) */
+  readonly entries: number;
   /** events ever written, lost ones included */
-  written: number;
+  readonly written: number;
   /** events overwritten (overwrite mode) or dropped (stop mode) */
-  lost: number;
+  readonly lost: number;
+  /** whether any EXIT event is in the trace, when the source knows it without a pass (see traceHasExits) */
+  readonly hasExits?: boolean;
+}
+
+/** A trace held in memory: the events as an array. */
+export interface TraceData extends TraceStream {
+  readonly events: readonly TraceEvent[];
+}
+
+/** Does the trace hold EXIT events (function_graph's calls), not just entries? */
+export function traceHasExits(trace: TraceStream): boolean {
+  if (trace.hasExits !== undefined) return trace.hasExits;
+  for (const e of trace.events) if (e.type === EVENT_EXIT) return true;
+  return false;
 }
