@@ -5,7 +5,7 @@
  *   dist/browser/wasm-ftrace.js  the library (src/browser.ts): one ESM file, binaryen.js included
  *   dist/browser/auto.js         the drop-in script (src/runtime/page-auto.ts); it imports ./wasm-ftrace.js
  *   dist/browser/runtime.js      the small runtime without binaryen.js (src/browser-runtime.ts), minified,
- *                                with runtime-*.js, the chunks it loads on demand
+ *                                with runtime-save.js, which its save() imports on demand
  *   dist/viewer/viewer.js        the trace viewer (src/viewer/main.ts), when that file exists
  *
  * No Node APIs: binaryen.js is rewritten on the way in
@@ -74,21 +74,18 @@ async function bundle(entry, outfile, extra = {}) {
 }
 
 await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js', { plugins: [binaryenForBrowsers] });
-// The runtime: save()'s data file encoder is a chunk of its own, loaded on demand (the budget is for what a page loads first).
+// The runtime, and save()'s data file encoder in a file of its own that it imports on demand
+// (./runtime-save.js, whole: no chunk shared with runtime.js, so a page loads one file first).
 for (const f of readdirSync(path.join(root, 'dist/browser'))) if (/^runtime-.*\.js(\.map)?$/.test(f)) rmSync(path.join(root, 'dist/browser', f));
-const runtimeBuild = await esbuild.build({
-  ...common,
-  entryPoints: { runtime: 'src/browser-runtime.ts' },
-  outdir: 'dist/browser',
-  splitting: true,
-  chunkNames: 'runtime-[name]-[hash]',
-  plugins: [noInstrument],
-  minify: true,
-  sourcemap: true,
-  sourcesContent: true,
-  metafile: true,
-});
-outputs.push(...Object.keys(runtimeBuild.metafile.outputs).filter((f) => f.endsWith('.js')));
+const saveExternal = {
+  name: 'wasm-ftrace-save-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/page-save\.js$/ }, () => ({ path: './runtime-save.js', external: true }));
+  },
+};
+const minified = { minify: true, sourcemap: true, sourcesContent: true };
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument, saveExternal], ...minified });
+await bundle('src/runtime/page-save.ts', 'dist/browser/runtime-save.js', minified);
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');
 
