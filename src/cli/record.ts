@@ -5,12 +5,14 @@
  * stderr and exit code pass through unchanged; our messages go to stderr.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startRecording } from '../datafile/node-writer.js';
 import { DataFileError } from '../datafile/format.js';
 import { nodeClockOptions } from '../runtime/node-clock.js';
+import { finishPartial, partialsOf } from '../datafile/partial.js';
 import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
@@ -105,7 +107,8 @@ Examples:
         }
       }
       const s = tr.stats;
-      ctx.io.stderr(`wasm-ftrace: recorded ${recording.events} events to ${flags.output}${s.lost ? ` (${s.lost} lost)` : ''}\n`);
+      if (recording.problem !== null) ctx.io.stderr(`wasm-ftrace: warning: ${recording.problem}\n`);
+      else ctx.io.stderr(`wasm-ftrace: recorded ${recording.events} events to ${flags.output}${s.lost ? ` (${s.lost} lost)` : ''}\n`);
       ctx.exitCode = exitCode;
     });
 }
@@ -147,12 +150,47 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
       stdio: 'inherit',
       env: { ...process.env, WASM_FTRACE_CONFIG: JSON.stringify(config) },
     });
-    child.on('error', (e) => reject(new CliError(`cannot run node: ${e.message}`)));
+    // Signals for the program go to the program; we wait for it. Its preload
+    // writes the trace when the program's event loop hears the signal; one
+    // that is busy in wasm does not, so it is stopped after a grace period
+    // and the trace it had streamed so far is finished here.
+    let killTimer: NodeJS.Timeout | undefined;
+    let forwarded: NodeJS.Signals | undefined;
+    const forward = (signal: NodeJS.Signals): void => {
+      forwarded ??= signal;
+      child.kill(signal);
+      killTimer ??= setTimeout(() => {
+        ctx.io.stderr(`wasm-ftrace: the program did not end within ${SIGNAL_GRACE_MS / 1000} s of ${signal}: killing it\n`);
+        child.kill('SIGKILL');
+      }, SIGNAL_GRACE_MS);
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    const done = (): void => {
+      for (const s of FORWARDED) process.removeListener(s, forward);
+      if (killTimer) clearTimeout(killTimer);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new CliError(`cannot run node: ${e.message}`));
+    });
     child.on('exit', (code, signal) => {
+      done();
+      if (child.pid !== undefined) {
+        for (const partial of partialsOf(config.output, child.pid)) {
+          const kept = finishPartial(partial, config.output, forwarded ?? signal ?? `exit ${code}`);
+          if (kept) ctx.io.stderr(`wasm-ftrace: the trace so far (${kept.events} events) is in ${flags.output}\n`);
+        }
+      }
       if (signal) {
-        ctx.io.stderr(`wasm-ftrace: the program was killed by ${signal}\n`);
-        resolve(128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 1));
+        // Killed after a signal we forwarded: the status is that signal's, as if it had ended the program.
+        const status = signal === 'SIGKILL' && forwarded ? forwarded : signal;
+        ctx.io.stderr(`wasm-ftrace: the program was killed by ${status}\n`);
+        resolve(128 + (os.constants.signals[status] ?? 1));
       } else resolve(code ?? 1);
     });
   });
 }
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** how long a program has to end after a forwarded signal before it is killed */
+const SIGNAL_GRACE_MS = 3000;

@@ -33,10 +33,17 @@ export interface RecordingOptions {
 export interface Recording {
   /**
    * Drains what the ring still holds, writes the footer, fsyncs and renames
-   * the temporary file to `path`. Idempotent. Throws DataFileError when
-   * writing failed (then neither file is left).
+   * the temporary file to `path`. Idempotent. When a write failed (a full
+   * disk), what was written whole is kept: the file is cut back to its last
+   * whole chunk and renamed to `path` without a footer (readers say it is
+   * incomplete), and `problem` says so. Throws DataFileError only when
+   * nothing readable could be kept (then neither file is left).
    */
   close(): void;
+  /** Ends the recording without touching `path` (an empty run must not replace an earlier trace): the temporary file goes. */
+  abandon(): void;
+  /** after close(): why the file at `path` is incomplete, in one line; null when it is whole */
+  readonly problem: string | null;
   /** Writes what the ring holds now, so that a crash later loses none of it. */
   flush(): void;
   /** the target data file (absolute) */
@@ -70,7 +77,10 @@ class FileRecording implements Recording {
   private readonly given: string;
   private fd: number;
   private written = 0;
+  /** bytes of the chunks written whole: where a failed file is cut back to */
+  private wholeBytes = 0;
   private eventCount = 0;
+  private problemText: string | null = null;
   private isClosed = false;
   /** the first write error: nothing more is written, close() reports it */
   private failure: unknown = null;
@@ -145,6 +155,17 @@ class FileRecording implements Recording {
   get closed(): boolean {
     return this.isClosed;
   }
+  get problem(): string | null {
+    return this.problemText;
+  }
+
+  abandon(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const ring = this.tr.ring;
+    if (ring.onFull === this.onFull) ring.onFull = null;
+    this.discard();
+  }
 
   flush(): void {
     if (this.isClosed || this.failure !== null) return;
@@ -180,8 +201,26 @@ class FileRecording implements Recording {
       fs.renameSync(this.tempPath, this.path);
       syncDirectory(path.dirname(this.path));
     } catch (e) {
+      if (this.salvage()) {
+        this.problemText = `could not write all of the trace to '${this.given}': ${describeFsError(e)}; it holds the first ${this.eventCount} events (incomplete)`;
+        return;
+      }
       this.discard();
       throw new DataFileError(`cannot write '${this.given}': ${describeFsError(e)}`);
+    }
+  }
+
+  /** After a write failed: cut the file back to its last whole chunk and put it at `path`. */
+  private salvage(): boolean {
+    if (this.fd < 0 || this.wholeBytes === 0) return false;
+    try {
+      fs.ftruncateSync(this.fd, this.wholeBytes);
+      fs.closeSync(this.fd);
+      this.fd = -1;
+      fs.renameSync(this.tempPath, this.path);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -223,6 +262,7 @@ class FileRecording implements Recording {
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
     this.written += bytes.length;
+    this.wholeBytes = this.written;
   }
 
   /** After a failure: no temporary file is left behind. */

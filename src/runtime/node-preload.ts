@@ -109,12 +109,19 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   const finish = (): void => {
     if (closed) return;
     closed = true;
+    if (tr.instances.length === 0) {
+      // Nothing was traced: an earlier trace at the output stays where it is.
+      recording.abandon();
+      if (!config.quiet) say(`no WebAssembly module was loaded: nothing recorded (${recording.path} left as it was)`);
+      return;
+    }
     try {
       recording.close();
     } catch (e) {
       say(`could not write the trace to ${config.output}: ${(e as Error).message}`);
       return;
     }
+    if (recording.problem !== null) say(recording.problem);
     if (!config.quiet) {
       const traced = interceptor.modules.filter((m) => m.instances.length > 0);
       const instances = traced.reduce((n, m) => n + m.instances.length, 0);
