@@ -77,15 +77,20 @@ async function tracePage(url: string): Promise<Traced> {
   return { ...got, scripts };
 }
 
-/** `maxJs`: the most script bytes the page may fetch (a build; the dev server also sends its client and unbundled modules). */
-async function expectTraced(got: Traced, wasmName: RegExp, maxJs = Infinity): Promise<void> {
+/**
+ * `maxJs`: the most script bytes the page may fetch (a build; the dev server also sends its client and unbundled modules).
+ * `status` 'traced': the full drop-in, which instruments in the page (and fetches binaryen.js), with its default tracer, function.
+ */
+async function expectTraced(got: Traced, wasmName: RegExp, maxJs = Infinity, status: 'preinstrumented' | 'traced' = 'preinstrumented'): Promise<void> {
   expect(got.state, got.status ?? '').toBe('done');
-  const want = await traceInNode();
-  expect(got.modules).toEqual([{ name: expect.stringMatching(wasmName), status: 'preinstrumented' }]);
-  expect(got.data.tracer).toBe('function_graph');
+  const tracer = status === 'traced' ? 'function' : 'function_graph';
+  const want = await traceInNode(tracer);
+  expect(got.modules).toEqual([{ name: expect.stringMatching(wasmName), status }]);
+  expect(got.data.tracer).toBe(tracer);
   expect(got.data.lost).toBe(0);
   expect(shape(got.data.events)).toEqual(shape(want.events));
-  expect(got.pre).toMatch(/^# tracer: function_graph/);
+  expect(got.pre).toMatch(new RegExp(`^# tracer: ${tracer}\n`));
+  if (status === 'traced') return;
   // the small runtime, never the 13 MB library
   expect(got.scripts.map((s) => s.url).filter((u) => /wasm-ftrace\.js|binaryen/.test(u))).toEqual([]);
   expect(got.scripts.some((s) => /runtime|index-|main\.js/.test(s.url))).toBe(true);
@@ -131,23 +136,43 @@ describe('wasm-ftrace/vite (examples/vite)', () => {
 
 describe('wasm-ftrace/webpack (examples/webpack)', () => {
   it('webpack production build: emits the .wasm instrumented and the runtime first; the page traces it', async () => {
-    const { default: config } = (await import('../examples/webpack/webpack.config.js')) as { default: webpack.Configuration };
-    const site = path.join(temp, 'webpack');
-    const outDir = path.join(site, 'dist');
-    const stats = await new Promise<webpack.Stats>((resolve, reject) =>
-      webpack({ ...config, output: { ...config.output, path: outDir } }, (e, s) => (e || !s ? reject(e ?? new Error('no stats')) : resolve(s))),
-    );
-    expect(stats.hasErrors(), stats.toString({ all: false, errors: true })).toBe(false);
-    expect(stats.hasWarnings(), stats.toString({ all: false, warnings: true })).toBe(false);
-    expect(jsBytes(outDir)).toBeLessThan(100_000);
-    // the example's page (no <meta charset>: a classic script must decode whatever the charset)
-    const html = readFileSync(path.join(root, 'examples/webpack/index.html'));
-    writeFileSync(path.join(site, 'index.html'), html);
-    const server = await serveDirectory(site);
+    const site = await buildWebpackExample('webpack.config.js', 'index.html', 'dist');
+    expect(site.warnings).toEqual([]);
+    expect(jsBytes(path.join(site.dir, 'dist'))).toBeLessThan(100_000);
+    const server = await serveDirectory(site.dir);
     try {
       await expectTraced(await tracePage(`${server.url}/index.html`), /^[0-9a-f]+\.wasm$/, 100_000);
     } finally {
       await server.close();
     }
   });
+
+  it('the full drop-in, with webpack defaults only: builds (no node: import), and the page traces without hanging', async () => {
+    const site = await buildWebpackExample('webpack.drop-in.config.js', 'drop-in.html', 'dist-drop-in');
+    // only webpack's performance hints (a 13 MB chunk) may remain
+    expect(site.warnings.filter((w) => !/exceed the recommended size limit|can impact web performance|recommended size limit/.test(w))).toEqual([]);
+    const server = await serveDirectory(site.dir);
+    try {
+      await expectTraced(await tracePage(`${server.url}/drop-in.html`), /^[0-9a-f]+\.wasm$/, Infinity, 'traced');
+    } finally {
+      await server.close();
+    }
+  });
 });
+
+/**
+ * Builds examples/webpack with one of its configs into a temporary site: the
+ * output in `outName/`, beside a copy of the example's page (no <meta
+ * charset>: a classic script must decode whatever the page's charset).
+ */
+async function buildWebpackExample(configName: string, page: string, outName: string): Promise<{ dir: string; warnings: string[] }> {
+  const { default: config } = (await import(`../examples/webpack/${configName}`)) as { default: webpack.Configuration };
+  const dir = path.join(temp, configName);
+  const stats = await new Promise<webpack.Stats>((resolve, reject) =>
+    webpack({ ...config, output: { ...config.output, path: path.join(dir, outName) } }, (e, s) => (e || !s ? reject(e ?? new Error('no stats')) : resolve(s))),
+  );
+  expect(stats.hasErrors(), stats.toString({ all: false, errors: true })).toBe(false);
+  writeFileSync(path.join(dir, page), readFileSync(path.join(root, 'examples/webpack', page)));
+  return { dir, warnings: stats.toJson({ all: false, warnings: true }).warnings?.map((w) => w.message) ?? [] };
+}
+

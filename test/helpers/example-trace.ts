@@ -22,10 +22,10 @@ export function shape(events: readonly TraceEvent[]): string[] {
   );
 }
 
-/** The example's calls, traced in Node with function_graph. */
-export async function traceInNode(): Promise<TraceData> {
-  const { binary } = instrument(readFileSync(fixturePath), { exitHooks: true });
-  const tr = new TraceArray({ tracer: 'function_graph' });
+/** The example's calls, traced in Node (with function_graph unless told). */
+export async function traceInNode(tracer: 'function' | 'function_graph' = 'function_graph'): Promise<TraceData> {
+  const { binary } = instrument(readFileSync(fixturePath), { exitHooks: tracer === 'function_graph' });
+  const tr = new TraceArray({ tracer });
   const { instance } = await tr.instantiate(new WebAssembly.Module(binary), {}, 'recursion.wasm');
   for (const [name, args] of calls) (instance.exports[name] as (...a: number[]) => number)(...args);
   return tr.read();
