@@ -60,6 +60,8 @@ export function writeAllSync(fd: number, text: string): void {
 /** Where a streamed output goes: text pieces in, flushed in blocks. */
 export interface OutputSink {
   write(text: string): void;
+  /** binary output, written through at once (a file output only) */
+  writeBytes(bytes: Uint8Array): void;
   /** flushes; a file output is renamed into place only now */
   close(): void;
   /** after a failure: a file output's temporary file is removed, nothing is left behind */
@@ -121,6 +123,15 @@ export function openOutput(io: CliIO, file?: string): OutputSink {
       size += text.length;
       if (size >= SINK_BLOCK) flush();
     },
+    writeBytes(bytes: Uint8Array): void {
+      if (fd === null) throw new Error('binary output needs a file');
+      flush();
+      try {
+        writeSync(fd, bytes);
+      } catch (e) {
+        throw new CliError(`cannot write '${file}': ${describeFsError(e)}`);
+      }
+    },
     close(): void {
       try {
         flush();
@@ -139,10 +150,10 @@ export function openOutput(io: CliIO, file?: string): OutputSink {
 }
 
 /** Runs `produce` into an output opened for it; on failure the output is aborted (no half-written file). */
-export function withOutput(io: CliIO, file: string | undefined, produce: (write: (text: string) => void) => void): void {
+export function withOutput(io: CliIO, file: string | undefined, produce: (write: (text: string) => void, sink: OutputSink) => void): void {
   const sink = openOutput(io, file);
   try {
-    produce((t) => sink.write(t));
+    produce((t) => sink.write(t), sink);
   } catch (e) {
     sink.abort();
     throw e;

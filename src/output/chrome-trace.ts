@@ -33,8 +33,6 @@
 import {
   EVENT_ENTRY,
   EVENT_MARKER,
-  EVENT_STACK,
-  EVENT_STACK_FRAME,
   traceHasExits,
   type TraceStream,
   type TraceEvent,
@@ -42,6 +40,7 @@ import {
 import { functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
 import { walkCalls } from './profile.js';
+import { StackTraces } from './stack-traces.js';
 
 export interface ChromeTraceEvent {
   name?: string;
@@ -115,10 +114,7 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
   const ns = (us: number): number => Math.round(us * 1000) / 1000;
 
   // A stack trace is one instant event, written once its frames are in.
-  let stack: { ev: TraceEvent; frames: string[]; remaining: number } | null = null;
-  const flushStack = (): void => {
-    if (!stack) return;
-    const { ev, frames } = stack;
+  const stacks = new StackTraces((ev, callers) => {
     out.push({
       name: '<stack trace>',
       cat: 'stacktrace',
@@ -126,23 +122,13 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
       s: 't',
       ts: ev.ts,
       ...place(ev),
-      args: { function: nameOf(ev.instance, ev.ip), callers: frames },
+      args: { function: nameOf(ev.instance, ev.ip), callers: callers.map((ip) => nameOf(ev.instance, ip)) },
     });
-    stack = null;
-  };
+  });
+  const flushStack = (): void => stacks.flush();
   const other = (ev: TraceEvent): void => {
-    if (ev.type === EVENT_STACK_FRAME) {
-      if (stack && stack.ev.instance === ev.instance && stack.remaining > 0) {
-        stack.frames.push(nameOf(ev.instance, ev.ip));
-        if (--stack.remaining === 0) flushStack();
-      }
-      return;
-    }
-    flushStack();
-    if (ev.type === EVENT_STACK) {
-      stack = { ev, frames: [], remaining: ev.depth };
-      if (ev.depth <= 0) flushStack();
-    } else if (ev.type === EVENT_MARKER) {
+    if (stacks.feed(ev)) return;
+    if (ev.type === EVENT_MARKER) {
       // the kernel ends every marker with a newline; a title does not need it
       const text = (ev.text ?? '').replace(/\n$/, '');
       out.push({ name: text, cat: 'marker', ph: 'i', s: 't', ts: ev.ts, ...place(ev), args: { text } });

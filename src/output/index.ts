@@ -15,6 +15,8 @@ export {
 export type { FtraceTextOptions, TextPrinter } from './ftrace-text.js';
 export { toChromeTrace, formatChromeTrace, writeChromeTrace, chromePid } from './chrome-trace.js';
 export type { ChromeTrace, ChromeTraceEvent, ChromeTraceOptions } from './chrome-trace.js';
+export { writePerfettoTrace, formatPerfettoTrace, perfettoTracks } from './perfetto.js';
+export type { PerfettoOptions, PerfettoSummary } from './perfetto.js';
 export { computeFolded, formatFolded } from './folded.js';
 export type { FoldedOptions, FoldedWeight } from './folded.js';
 export { computeProfile, formatProfile, formatProfileRows, sortProfile, walkCalls } from './profile.js';
