@@ -46,14 +46,6 @@ const libraryExternal = {
   },
 };
 
-/** The runtime has no instrumenting pass: intercept.ts's import of it resolves to a stub that refuses. */
-const noInstrument = {
-  name: 'wasm-ftrace-no-instrument',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/instrument\/pass\.js$/ }, () => ({ path: path.join(root, 'src/runtime/no-instrument.ts') }));
-  },
-};
-
 /**
  * Bytes, minified and gzip (level 9): the budget of dist/browser/runtime.js (what
  * a page loads first; save()'s encoder is a chunk loaded on demand), checked on
@@ -84,7 +76,7 @@ const saveExternal = {
   },
 };
 const minified = { minify: true, sourcemap: true, sourcesContent: true };
-await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [noInstrument, saveExternal], ...minified });
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [saveExternal], ...minified });
 await bundle('src/runtime/page-save.ts', 'dist/browser/runtime-save.js', minified);
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');

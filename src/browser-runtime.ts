@@ -6,7 +6,7 @@
  * interceptor, the core, the tracers, the ring buffer, the outputs and
  * attach() / `globalThis.wasmFtrace`. An uninstrumented module is left
  * untraced with one console warning naming it and saying how to instrument
- * it (src/runtime/no-instrument.ts).
+ * it (src/runtime/instrumenter.ts): the interceptor is given no pass.
  *
  *   import { attach } from 'wasm-ftrace/runtime';
  *   attach({ tracer: 'function_graph' });
@@ -18,7 +18,7 @@
 export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
 export type { AttachOptions, PageTracer } from './runtime/page.js';
 export { installInterceptor } from './runtime/intercept.js';
-export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, ModuleNameInfo } from './runtime/intercept.js';
+export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, ModuleNameInfo } from './runtime/intercept.js';
 export { TraceArray } from './tracers/trace-array.js';
 export { registerTracer, TRACERS } from './tracers/registry.js';
 export type { Tracer } from './tracers/tracer.js';

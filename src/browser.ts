@@ -7,7 +7,14 @@
  * browser-safe modules are re-exported here, never src/index.ts itself, so
  * nothing that imports `node:*` can reach the bundle.
  */
+import { instrument } from './instrument/pass.js';
+import { provideInstrumenter } from './runtime/instrumenter.js';
+
+// The full library instruments: interceptors installed without a pass (attach()) use this one.
+provideInstrumenter(instrument);
+
 export { instrument, InstrumentError } from './instrument/pass.js';
+export type { InstrumentErrorKind, InstrumentErrorFields } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
 export * from './ftrace/index.js';
 export { ABI, HOST_IP, functionName, isAbiExport, METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData, compileGlob, matchesAny } from './abi/index.js';
@@ -16,7 +23,7 @@ export * from './tracers/index.js';
 export * from './ring/index.js';
 export * from './output/index.js';
 export * from './datafile/index.js';
-export { installInterceptor, sha256Hex } from './runtime/intercept.js';
-export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, ModuleNameInfo } from './runtime/intercept.js';
+export { installInterceptor, provideInstrumenter, sha256Hex } from './runtime/intercept.js';
+export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, ModuleNameInfo } from './runtime/intercept.js';
 export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
 export type { AttachOptions, PageTracer } from './runtime/page.js';

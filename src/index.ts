@@ -3,7 +3,7 @@
  * The library entry point for Node.js.
  */
 export { instrument, InstrumentError } from './instrument/pass.js';
-export type { InstrumentOptions, InstrumentResult, InstrumentStats } from './instrument/pass.js';
+export type { InstrumentOptions, InstrumentResult, InstrumentStats, InstrumentErrorKind, InstrumentErrorFields } from './instrument/pass.js';
 export * from './ftrace/index.js';
 export { ABI, HOST_IP, functionName, isAbiExport, METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData, compileGlob, matchesAny } from './abi/index.js';
 export type { FunctionNames, FtraceMetadata, StaticDataBounds, Glob, GlobKind } from './abi/index.js';

@@ -21,13 +21,19 @@ import { wat } from './helpers/wat.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
-/** Every `import ... from './x.js'` of a source file, resolved to src-relative paths (.ts). */
-function localImports(file: string): string[] {
+/**
+ * Every `import ... from './x.js'` of a source file (static and dynamic),
+ * resolved to src-relative paths (.ts); `valuesOnly` leaves out `import type`,
+ * which loads nothing at run time.
+ */
+function localImports(file: string, valuesOnly = false): string[] {
   const text = readFileSync(join(SRC, file), 'utf8');
   const out: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\b[^'";]*?from\s+'(\.[^']+)'/gm)) {
-    out.push(relative(SRC, resolve(dirname(join(SRC, file)), m[1]!.replace(/\.js$/, '.ts'))));
+  for (const m of text.matchAll(/^\s*((?:import|export)\b[^'";]*?)from\s+'(\.[^']+)'/gm)) {
+    if (valuesOnly && /^\s*(?:import|export)\s+type\b/.test(m[1]!)) continue;
+    out.push(relative(SRC, resolve(dirname(join(SRC, file)), m[2]!.replace(/\.js$/, '.ts'))));
   }
+  for (const m of text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)) out.push(relative(SRC, resolve(dirname(join(SRC, file)), m[1]!.replace(/\.js$/, '.ts'))));
   for (const m of text.matchAll(/^\s*import\s+'(\.[^']+)'/gm)) out.push(relative(SRC, resolve(dirname(join(SRC, file)), m[1]!.replace(/\.js$/, '.ts'))));
   return out;
 }
@@ -39,14 +45,14 @@ function filesUnder(dir: string): string[] {
 }
 
 /** The source files reachable from `roots` through local imports. */
-function reachable(roots: string[]): Set<string> {
+function reachable(roots: string[], valuesOnly = false): Set<string> {
   const seen = new Set<string>();
   const todo = [...roots];
   while (todo.length > 0) {
     const f = todo.pop()!;
     if (seen.has(f)) continue;
     seen.add(f);
-    todo.push(...localImports(f));
+    todo.push(...localImports(f, valuesOnly));
   }
   return seen;
 }
@@ -63,6 +69,14 @@ describe('abi: layering', () => {
       const reached = [...reachable(filesUnder(dir))].filter((f) => f.startsWith('ftrace/'));
       expect(reached, `src/${dir} reaches ${reached.join(', ')}`).toEqual([]);
     }
+  });
+});
+
+describe('runtime: the interceptor without the pass', () => {
+  it('loads neither the pass nor binaryen.js unless it is handed the pass', () => {
+    const loaded = [...reachable(['runtime/intercept.ts', 'runtime/page.ts', 'browser-runtime.ts'], true)];
+    expect(loaded.filter((f) => f === 'instrument/pass.ts' || f === 'instrument/binaryen.ts')).toEqual([]);
+    expect(loaded).toContain('runtime/module-cache.ts'); // (the walk does follow the interceptor's imports)
   });
 });
 

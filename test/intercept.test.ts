@@ -55,6 +55,7 @@ function setup(trOptions: TraceArrayOptions = {}, options: Partial<InterceptOpti
   const errors: { error: unknown; module?: string }[] = [];
   const ic = installInterceptor(tr, {
     exitHooks: false,
+    pass: instrument,
     onError: (error, m) => errors.push({ error, ...(m ? { module: m.name } : {}) }),
     ...options,
   });
@@ -367,6 +368,18 @@ describe('installInterceptor: every API path', () => {
     expect(errors).toEqual([]);
   });
 
+  it('without a pass, traces modules instrumented beforehand and leaves the others untraced, saying why', async () => {
+    const { ic, errors } = setup({}, { pass: undefined });
+    const shipped = instrument(RECURSION).binary as Uint8Array<ArrayBuffer>;
+    const plain = (await WebAssembly.instantiate(IMPORTS_WAT, { env: { add: (a: number, b: number) => a + b, base: 0 } })).instance;
+    const traced = (await WebAssembly.instantiate(shipped)).instance;
+    expect(call(plain, 'go', 1)).toBe(2);
+    expect(call(traced, 'fib', 2)).toBe(1);
+    expect(ic.modules.map((m) => m.status)).toEqual(['failed', 'preinstrumented']);
+    expect(errors.map((e) => (e.error as Error).message)).toEqual([expect.stringMatching(/^it is not instrumented/)]);
+    expect(ic.modules[1]!.instances).toHaveLength(1);
+  });
+
   it('a compile still in flight at uninstall gives a module the original functions can instantiate', async () => {
     setup();
     const pending = WebAssembly.compile(RECURSION);
@@ -378,8 +391,8 @@ describe('installInterceptor: every API path', () => {
 
   it('uninstall restores the originals; a second install while one is active is refused', () => {
     const tr = new TraceArray();
-    const ic = installInterceptor(tr, { exitHooks: false });
-    expect(() => installInterceptor(tr, { exitHooks: false })).toThrow(/already installed/);
+    const ic = installInterceptor(tr, { exitHooks: false, pass: instrument });
+    expect(() => installInterceptor(tr, { exitHooks: false, pass: instrument })).toThrow(/already installed/);
     expect(WebAssembly.Module).not.toBe(O.Module);
     ic.uninstall();
     expect(ic.installed).toBe(false);

@@ -9,7 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCustomSection, METADATA_SECTION, readSections } from '../abi/index.js';
-import { instrumentSelecting, sha256Hex } from '../runtime/intercept.js';
+import { instrument } from '../instrument/pass.js';
+import { instrumentSelecting } from '../runtime/module-cache.js';
+import { sha256Hex } from '../runtime/sha256.js';
 import type { AttachOptions } from '../runtime/page.js';
 import { TRACERS } from '../tracers/registry.js';
 
@@ -52,7 +54,7 @@ export function createInstrumenter(options: WasmFtracePluginOptions): (bytes: Ui
     try {
       if (findCustomSection(readSections(bytes), METADATA_SECTION)) done = { bytes };
       else {
-        const result = instrumentSelecting(bytes, passOptions);
+        const result = instrumentSelecting(instrument, bytes, passOptions);
         done = result ? { bytes: result.binary } : { bytes, warning: `wasm-ftrace: ${file}: the only globs select no function in it; left as it is` };
       }
     } catch (e) {

@@ -32,13 +32,13 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
     return { binary: hit.binary, hash, options, cache: 'hit' };
   }
   // binaryen (10 MB of wasm) loads here, only when the pass runs
-  const { instrumentSelecting } = await import('../runtime/intercept.js');
+  const [{ instrument }, { instrumentSelecting }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/module-cache.js')]);
   const result = withStatus(io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(file)} (${megabytes(bytes.length)})`, () => {
     // -F globs that select nothing here: instrument everything and let the filter say so
-    const selected = only ? instrumentSelecting(bytes, options) : null;
+    const selected = only ? instrumentSelecting(instrument, bytes, options) : null;
     if (selected) return selected;
     options = { exitHooks };
-    return instrumentSelecting(bytes, options)!;
+    return instrumentSelecting(instrument, bytes, options)!;
   });
   for (const w of result.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
   cache?.put(hash, options, result);

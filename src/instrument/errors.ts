@@ -3,10 +3,8 @@
  * retries on `no-match`, the CLI prints the message), never as wording to
  * match.
  */
-import { WasmFormatError } from '../abi/index.js';
-
 /**
- * - not-wasm, truncated, unsupported: the framing check (see WasmFormatError)
+ * - not-wasm, truncated, unsupported: the framing check (WasmFormatError's kinds)
  * - invalid: binaryen or the engine rejects the module
  * - already-instrumented: it has a wasm-ftrace section
  * - reserved-name: it exports a name the pass adds
@@ -45,9 +43,5 @@ export class InstrumentError extends Error {
     this.kind = fields.kind;
     this.option = fields.option;
     this.pattern = fields.pattern;
-  }
-
-  static fromFormat(e: WasmFormatError): InstrumentError {
-    return new InstrumentError(e.message, { kind: e.kind === 'malformed' ? 'invalid' : e.kind });
   }
 }

@@ -10,7 +10,7 @@ export function checkedSections(input: Uint8Array): Section[] {
   try {
     return readSections(input);
   } catch (e) {
-    if (e instanceof WasmFormatError) throw InstrumentError.fromFormat(e);
+    if (e instanceof WasmFormatError) throw new InstrumentError(e.message, { kind: e.kind === 'malformed' ? 'invalid' : e.kind });
     throw e;
   }
 }

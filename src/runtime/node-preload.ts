@@ -19,6 +19,7 @@
 import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { startRecording, type Recording } from '../datafile/node-writer.js';
+import { instrument } from '../instrument/pass.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { diskInstrumentCache } from './instrument-cache.js';
 import { nodeClockOptions } from './node-clock.js';
@@ -99,6 +100,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
     options: { ...config } as Record<string, unknown>,
   });
   const interceptor = installInterceptor(tr, {
+    pass: instrument,
     instrument: { ...(config.instrument?.only ? { only: config.instrument.only } : {}), ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}) },
     exitHooks: config.instrument?.exitHooks ?? tr.tracer.needsExitHooks,
     ...(config.cache !== false ? { cache: diskInstrumentCache() } : {}),

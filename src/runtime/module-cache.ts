@@ -1,0 +1,222 @@
+/**
+ * The interceptor's module cache: each distinct module (by the SHA-256 of its
+ * original bytes) is instrumented once, however often the program compiles
+ * it, and remembered with what became of it.
+ */
+import { METADATA_SECTION, findCustomSection, readSections, type FtraceMetadata } from '../abi/index.js';
+import type { InstrumentError } from '../instrument/errors.js';
+import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
+import type { TracedInstance } from '../tracers/trace-array.js';
+import type { InstrumentCache } from './instrument-cache.js';
+import { NOT_INSTRUMENTED, type Instrumenter } from './instrumenter.js';
+import { readInterface, type ModuleInterface } from './module-interface.js';
+import { sha256Hex } from './sha256.js';
+import { fileName } from './wasm-source.js';
+
+export interface ModuleNameInfo {
+  /** SHA-256 (hex) of the original bytes */
+  hash: string;
+  /** the name section's module name, if any */
+  moduleName?: string;
+  /** the Response's URL (instantiateStreaming / compileStreaming) */
+  url?: string;
+}
+
+/**
+ * - traced: instrumented; its instances are traced
+ * - skipped: `only` selects no function in it (compiled from its original bytes)
+ * - failed: could not be instrumented, or the engine rejected the output (original bytes, untraced)
+ * - preinstrumented: the bytes were already instrumented (compiled as they are)
+ */
+export type InterceptedStatus = 'traced' | 'skipped' | 'failed' | 'preinstrumented';
+
+export interface InterceptedModule {
+  /** order of first load, from 0 */
+  readonly index: number;
+  name: string;
+  /** SHA-256 (hex) of the original bytes: the cache key and TracedInstance.moduleHash */
+  readonly hash: string;
+  /** size of the original bytes */
+  readonly size: number;
+  status: InterceptedStatus;
+  /** why a module is not traced */
+  reason?: string;
+  /** the pass's warnings */
+  warnings: string[];
+  /** the instrumented bytes came from the instrument cache (the pass did not run) */
+  cached?: boolean;
+  metadata?: FtraceMetadata;
+  /** how many times the program compiled these bytes (the pass ran once) */
+  loads: number;
+  /** the traced instances of this module, in the trace array */
+  readonly instances: TracedInstance[];
+}
+
+export interface CacheEntry {
+  info: InterceptedModule;
+  /** the bytes to compile: instrumented, or the original ones */
+  binary: Uint8Array<ArrayBuffer>;
+  /** the original bytes, kept until the engine has accepted the instrumented ones once */
+  original: Uint8Array<ArrayBuffer> | undefined;
+  /** the original module's imports and exports, in order (traced modules; null if unreadable) */
+  iface?: ModuleInterface | null;
+}
+
+export interface ModuleCacheOptions {
+  /** the pass; undefined: only modules instrumented beforehand are traced */
+  pass: Instrumenter | undefined;
+  passOptions: InstrumentOptions;
+  name: ((bytes: Uint8Array, index: number, info: ModuleNameInfo) => string) | undefined;
+  /** reports an error that left a module untraced; never throws */
+  report: (error: unknown, module?: InterceptedModule) => void;
+  /** where instrumented modules are kept between runs (Node: instrument-cache.ts) */
+  store: InstrumentCache | undefined;
+}
+
+export interface ModuleCache {
+  /** every distinct module seen, in order of first load */
+  readonly list: InterceptedModule[];
+  /** The entry for these bytes: instrumented on first sight, from the cache after. */
+  prepare(bytes: Uint8Array<ArrayBuffer>, url?: string): CacheEntry;
+  /** The engine rejected the instrumented bytes: from now on these bytes compile as they are. */
+  demote(entry: CacheEntry, e: unknown): void;
+  /** An instrumented module compiled elsewhere: its original bytes are unknown, so is its hash. */
+  adopt(metadata: FtraceMetadata): CacheEntry;
+}
+
+export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
+  const list: InterceptedModule[] = [];
+  const byHash = new Map<string, CacheEntry>();
+  let busy = false;
+  const { pass, passOptions, report, store } = options;
+
+  function moduleName(bytes: Uint8Array, info: InterceptedModule, url: string | undefined): string {
+    const nameInfo: ModuleNameInfo = { hash: info.hash };
+    const own = info.metadata?.moduleName;
+    if (own) nameInfo.moduleName = own;
+    if (url) nameInfo.url = url;
+    if (options.name) {
+      try {
+        const n = options.name(bytes, info.index, nameInfo);
+        if (typeof n === 'string' && n.length > 0) return n;
+      } catch (e) {
+        report(e, info);
+      }
+    }
+    if (own) return own;
+    const file = url ? fileName(url) : '';
+    return file || `wasm${info.index}`;
+  }
+
+  return {
+    list,
+
+    prepare(bytes, url) {
+      const hash = sha256Hex(bytes);
+      const hit = byHash.get(hash);
+      if (hit) {
+        hit.info.loads++;
+        return hit;
+      }
+      const info: InterceptedModule = { index: list.length, name: '', hash, size: bytes.length, status: 'failed', warnings: [], loads: 1, instances: [] };
+      const entry: CacheEntry = { info, binary: bytes, original: undefined };
+      let error: unknown;
+      if (busy) {
+        // re-entered while instrumenting (binaryen compiling wasm of its own): leave it alone, uncached
+        info.status = 'skipped';
+        info.reason = 'loaded while another module was being instrumented';
+        info.name = `wasm${info.index}`;
+        return entry;
+      }
+      busy = true;
+      try {
+        if (findCustomSection(readSections(bytes), METADATA_SECTION)) {
+          info.status = 'preinstrumented';
+        } else {
+          let result = store?.get(hash, passOptions);
+          if (result !== undefined) info.cached = true;
+          else {
+            if (!pass) throw new Error(NOT_INSTRUMENTED);
+            result = instrumentSelecting(pass, bytes, passOptions);
+            store?.put(hash, passOptions, result);
+          }
+          if (result === null) {
+            info.status = 'skipped';
+            info.reason = 'the --only globs select no function in it';
+          } else {
+            info.status = 'traced';
+            info.metadata = result.metadata;
+            info.warnings = result.warnings;
+            entry.binary = result.binary as Uint8Array<ArrayBuffer>;
+            entry.original = bytes;
+            entry.iface = readInterface(bytes);
+          }
+        }
+      } catch (e) {
+        info.status = 'failed';
+        info.reason = e instanceof Error ? e.message : String(e);
+        error = e;
+      } finally {
+        busy = false;
+      }
+      info.name = moduleName(bytes, info, url);
+      byHash.set(hash, entry);
+      list.push(info);
+      if (error !== undefined) report(error, info);
+      return entry;
+    },
+
+    demote(entry, e) {
+      entry.info.status = 'failed';
+      entry.info.reason = `the engine rejected the instrumented module: ${e instanceof Error ? e.message : String(e)}`;
+      delete entry.info.metadata;
+      entry.binary = entry.original!;
+      entry.original = undefined;
+      report(e, entry.info);
+    },
+
+    adopt(metadata) {
+      const info: InterceptedModule = {
+        index: list.length,
+        name: metadata.moduleName ?? `wasm${list.length}`,
+        hash: '',
+        size: 0,
+        status: 'preinstrumented',
+        reason: 'compiled elsewhere, already instrumented',
+        warnings: [],
+        metadata,
+        loads: 0,
+        instances: [],
+      };
+      list.push(info);
+      return { info, binary: new Uint8Array(0), original: undefined };
+    },
+  };
+}
+
+/**
+ * The pass, dropping `notrace` globs that match nothing in this module and
+ * `only` globs likewise (a program loads many modules; a glob written for
+ * one matches nothing in the others). null: `only` selects nothing here.
+ */
+export function instrumentSelecting(pass: Instrumenter, bytes: Uint8Array, options: InstrumentOptions): InstrumentResult | null {
+  let only = [...(options.only ?? [])];
+  let notrace = [...(options.notrace ?? [])];
+  for (;;) {
+    try {
+      return pass(bytes, { ...options, only, notrace });
+    } catch (e) {
+      // (read as fields, not by class: the class would cost the small runtime bytes, and this is the only check)
+      if (!isNoMatch(e)) throw e;
+      const before = only.length + notrace.length;
+      if (e.option === '--only') only = only.filter((g) => g !== e.pattern);
+      else notrace = notrace.filter((g) => g !== e.pattern);
+      if (only.length + notrace.length === before) throw e;
+      if (e.option === '--only' && only.length === 0) return null;
+    }
+  }
+}
+
+function isNoMatch(e: unknown): e is InstrumentError {
+  return (e as Partial<InstrumentError> | null)?.kind === 'no-match';
+}

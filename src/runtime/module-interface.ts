@@ -1,0 +1,72 @@
+/**
+ * A traced module's interface as its original bytes would report it:
+ * `WebAssembly.Module.imports` / `exports` of the instrumented module, less
+ * what the pass added, in the original order.
+ */
+import { ABI, SectionId, isAbiExport, readExportSection, readImportSection, readSections } from '../abi/index.js';
+
+/** The original module's imports and exports, in order. */
+export interface ModuleInterface {
+  /** `module\0name\0kind` per import */
+  imports: string[];
+  /** export names */
+  exports: string[];
+}
+
+/** The descriptors whose key the original lists, in the original's order (others were added by the pass). */
+function inOriginalOrder<T>(descriptors: T[], original: string[], key: (d: T) => string): T[] {
+  const positions = new Map<string, number[]>();
+  original.forEach((k, i) => {
+    const list = positions.get(k);
+    if (list) list.push(i);
+    else positions.set(k, [i]);
+  });
+  const kept: [number, T][] = [];
+  for (const d of descriptors) {
+    const at = positions.get(key(d))?.shift();
+    if (at !== undefined) kept.push([at, d]);
+  }
+  return kept.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+}
+
+/** The import keys and export names of a module, in order; null when a section cannot be read. */
+export function readInterface(bytes: Uint8Array): ModuleInterface | null {
+  try {
+    const iface: ModuleInterface = { imports: [], exports: [] };
+    for (const s of readSections(bytes)) {
+      if (s.id === SectionId.import) iface.imports = readImportSection(bytes, s).map((d) => `${d.module}\0${d.name}\0${d.kind}`);
+      else if (s.id === SectionId.export) iface.exports = readExportSection(bytes, s).map((d) => d.name);
+    }
+    return iface;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The engine's import descriptors of an instrumented module as the original
+ * listed them: less the pass's imports, in the original order (binaryen
+ * writes function imports before the others). `iface` null: the original
+ * import section could not be read; drop the pass's imports by name.
+ */
+export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
+  if (iface) return inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`);
+  const added = [ABI.mcount, ...(exitHooks ? [ABI.mcountExit] : [])];
+  for (const name of added) {
+    // the pass appends its imports: drop the last one of that name
+    for (let i = all.length - 1; i >= 0; i--) {
+      const d = all[i]!;
+      if (d.module === ABI.importModule && d.name === name && d.kind === 'function') {
+        all.splice(i, 1);
+        break;
+      }
+    }
+  }
+  return all;
+}
+
+/** The engine's export descriptors of an instrumented module as the original listed them (less `__ftrace_*`). */
+export function originalExports(all: WebAssembly.ModuleExportDescriptor[], iface: ModuleInterface | null | undefined): WebAssembly.ModuleExportDescriptor[] {
+  if (iface) return inOriginalOrder(all, iface.exports, (d) => d.name);
+  return all.filter((d) => !isAbiExport(d.name));
+}
