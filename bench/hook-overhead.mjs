@@ -6,7 +6,7 @@
  * built); this script picks the workloads and writes the results.
  *
  *   node bench/hook-overhead.mjs [--workload fib,c,resvg] [--rounds N] [--n FIB_ARG]
- *                                [--scenarios a,b] [--sample-ms MS] [--warmup N] [--warmup-ms MS] [--quick]
+ *                                [--scenarios a,b] [--sample-ms MS] [--warmup N] [--warmup-ms MS] [--quick] [--no-native]
  *
  * Workloads:
  *   fib    fib(N) in WAT: tiny recursive functions, the worst case for a per-entry hook
@@ -16,6 +16,9 @@
  *          PNG through the package's own glue. Fetched with `npm pack` into
  *          bench/results/tmp/modules (cached); skipped with a note when the registry
  *          cannot be reached.
+ *
+ * With the c workload it also measures the native peer (src/bench/native-peer.ts:
+ * uftrace record of workload.c built with clang -O2 -pg, ns per call); --no-native skips it.
  *
  * Writes bench/results/hook-overhead.{md,json,svg}; --quick (seconds: fib(20) and
  * the C workload, 3 rounds) writes to bench/results/tmp/ instead.
@@ -34,7 +37,9 @@ process.on('warning', (w) => {
 const { runBench } = await import('../dist/bench/hook-overhead.js');
 const { fibWorkload } = await import('../dist/bench/build.js');
 const { RESVG_SVG } = await import('../dist/bench/workloads.js');
-const { formatMarkdown, formatJson, renderSvg, formatWorkloadTable, formatTargetsTable } = await import('../dist/bench/report.js');
+const { formatMarkdown, formatJson, renderSvg, formatWorkloadTable, formatTargetsTable, formatNativePeer } = await import('../dist/bench/report.js');
+const { measureNativePeer } = await import('../dist/bench/native-peer.js');
+const { evaluateTargets } = await import('../dist/bench/targets.js');
 
 const argv = process.argv.slice(2);
 const opt = (name) => {
@@ -99,7 +104,15 @@ const result = await runBench({
   onProgress: (text) => process.stderr.write(`${text}\n`),
 });
 
+// The native peer: uftrace record of workload.c built natively with clang -pg (skipped, with the reason, without clang or uftrace)
+if (ids.includes('c') && !argv.includes('--no-native')) {
+  process.stderr.write('native peer: clang -O2 -pg workload.c, uftrace record\n');
+  result.native = measureNativePeer(join(ROOT, 'wasm-fixtures/c/workload.c'), { rounds: quick ? 20 : 50, reps: quick ? 3 : 7 });
+  result.targets = evaluateTargets(result);
+}
+
 for (const w of result.workloads) console.log(`\n${formatWorkloadTable(w)}`);
+if (result.native) console.log(`\n${formatNativePeer(result.native)}`);
 console.log(`\n${formatTargetsTable(result.targets)}`);
 
 const dir = quick ? join(ROOT, 'bench', 'results', 'tmp') : join(ROOT, 'bench', 'results');

@@ -4,7 +4,7 @@
  * Workers run the built dist/bench/worker.js, so this needs `npm run build`
  * (`npm test` does it).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchResult } from '../src/bench/hook-overhead.js';
 import { fibWorkload } from '../src/bench/build.js';
-import { formatJson, formatMarkdown, renderSvg } from '../src/bench/report.js';
+import { measureNativePeer } from '../src/bench/native-peer.js';
+import { formatJson, formatMarkdown, formatNativePeer, renderSvg } from '../src/bench/report.js';
 import { SCENARIO_IDS } from '../src/bench/scenarios.js';
 import { main } from '../src/cli/main.js';
 
@@ -142,5 +143,27 @@ describe('hook-overhead benchmark', () => {
     const help = await cli('bench', '--help');
     expect(help.code).toBe(0);
     expect(help.out).toContain('$ wasm-ftrace bench lib.wasm --invoke fib 25');
+  });
+});
+
+describe('the native peer', () => {
+  const has = (cmd: string): boolean => {
+    try {
+      execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  it.skipIf(!has('uftrace') || !has('clang'))('times uftrace record of workload.c and counts its calls', () => {
+    const peer = measureNativePeer(path.join(ROOT, 'wasm-fixtures/c/workload.c'), { rounds: 2, reps: 1 });
+    if (!peer.ok) throw new Error(peer.reason);
+    // run(2) makes about 2 x 84,500 calls natively (clang -O2 inlines a few the wasm build makes)
+    expect(peer.result.calls).toBeGreaterThan(100_000);
+    expect(peer.result.calls).toBeLessThan(400_000);
+    expect(formatNativePeer(peer)).toMatch(/\| uftrace record over the plain build, .* \| -?[\d.]+ \|/);
+  });
+  it('says why it was skipped', () => {
+    expect(formatNativePeer({ ok: false, reason: 'uftrace is not installed' })).toMatch(/Skipped: uftrace is not installed/);
   });
 });

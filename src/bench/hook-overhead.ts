@@ -26,6 +26,7 @@ import { logExecutionBinary, logExecutionImport } from './build.js';
 import { SCENARIOS, SCENARIO_IDS, type Variant } from './scenarios.js';
 import { BenchError, openWorkload, type WorkloadHost, type WorkloadSpec } from './workloads.js';
 import type { WorkerCommand, WorkerJob, WorkerMessage, WorkerReady, WorkerTimes } from './worker.js';
+import type { NativePeer } from './native-peer.js';
 import { evaluateTargets, type TargetResult } from './targets.js';
 import { median, sample, warmUp } from './timing.js';
 
@@ -108,6 +109,8 @@ export interface BenchResult {
   method: string;
   workloads: WorkloadResult[];
   skipped: { id: string; label: string; reason: string }[];
+  /** the native peer (uftrace record of workload.c built with clang -pg), when the script measured it */
+  native?: NativePeer;
   targets: TargetResult[];
 }
 

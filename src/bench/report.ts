@@ -4,6 +4,7 @@
  * dependencies).
  */
 import type { BenchResult, WorkloadResult } from './hook-overhead.js';
+import type { NativePeer } from './native-peer.js';
 import type { TargetResult } from './targets.js';
 
 const fmtMs = (x: number): string => (!Number.isFinite(x) ? '-' : x < 0.1 ? x.toPrecision(3) : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1));
@@ -86,8 +87,27 @@ export function formatMarkdown(r: BenchResult): string {
   );
   for (const w of r.workloads) out.push('', formatWorkloadTable(w));
   for (const s of r.skipped) out.push('', `### ${s.label}`, '', `Skipped: ${s.reason}`);
+  if (r.native) out.push('', formatNativePeer(r.native));
   if (r.targets.length > 0) out.push('', '## Targets (ratios within this run)', '', formatTargetsTable(r.targets));
   return out.join('\n') + '\n';
+}
+
+/** The native peer's section: uftrace's cost per call on workload.c, beside the wasm rows' ns per entry. */
+export function formatNativePeer(native: NativePeer): string {
+  if (!native.ok) return `### Native peer: uftrace record of workload.c\n\nSkipped: ${native.reason}`;
+  const n = native.result;
+  return [
+    '### Native peer: uftrace record of workload.c',
+    '',
+    `${n.label}; ${n.uftrace.split(' (')[0]}, ${n.compiler}. ${n.calls} calls per run (clang -O2 inlines some functions the wasm build calls). ` +
+      'Timed at N and 0 rounds (medians of alternating runs), so start-up cancels out.',
+    '',
+    '| what | ns per call |',
+    '|---|---:|',
+    `| the plain native build (no -pg), whole run / calls | ${fmtNs(n.plainNsPerCall)} |`,
+    `| uftrace record over the plain build, ${n.cpuTime ? 'CPU time of its process tree' : 'wall time'} (${n.ratio.toFixed(1)}x the plain build's) | ${fmtNs(n.uftraceNsPerCall)} |`,
+    `| the same in wall time (uftrace also waits on its writers and the disk) | ${fmtNs(n.uftraceWallNsPerCall)} |`,
+  ].join('\n');
 }
 
 export function formatJson(r: BenchResult): string {

@@ -28,6 +28,29 @@ const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 export function evaluateTargets(result: BenchResult): TargetResult[] {
   const out: TargetResult[] = [];
   for (const w of result.workloads) out.push(...forWorkload(w));
+  const native = result.native?.ok ? result.native.result : null;
+  const c = result.workloads.find((w) => w.id === 'c');
+  if (native && c) {
+    // the issue asks this of function_graph recorded in wasm; until that recorder exists, the JS path stands in
+    for (const id of ['graph', 'graph-worker']) {
+      const s = c.scenarios.find((x) => x.id === id);
+      if (!s) continue;
+      const m = s.overheadNsPerEntry / native.uftraceNsPerCall;
+      out.push({
+        scenario: id,
+        workload: 'c',
+        target: `${s.label} (JS path), per traced call: at most 1/20 of native uftrace record on the same C source`,
+        measured: m,
+        limit: 0.05,
+        unit: 'x uftrace per call',
+        met: m <= 0.05,
+        margin: m <= 0.05 ? `${pct(1 - m / 0.05)} under the limit` : `${(m / 0.05).toFixed(1)}x the limit`,
+        note:
+          `${ns(s.overheadNsPerEntry)} vs uftrace's ${ns(native.uftraceNsPerCall)} per call: ` +
+          (m <= 0.05 ? 'met on the JS path' : 'two wasm-to-JS calls per call and the JS recorder; the in-wasm recorder (a ring written inline, 1-3 ns an event) is not built yet'),
+      });
+    }
+  }
   return out;
 }
 
