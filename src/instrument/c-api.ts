@@ -19,6 +19,13 @@ export const callIndirectIsReturn = raw['_BinaryenCallIndirectIsReturn']!;
 export const callRefIsReturn = raw['_BinaryenCallRefIsReturn']!;
 export const callIndirectGetTable = raw['_BinaryenCallIndirectGetTable']!;
 export const tableGetName = raw['_BinaryenTableGetName']!;
+export const elemIsPassive = raw['_BinaryenElementSegmentIsPassive']!;
+export const elemGetTable = raw['_BinaryenElementSegmentGetTable']!;
+/** throws (a C++ exception) for a passive segment */
+export const elemGetOffset = raw['_BinaryenElementSegmentGetOffset']!;
+export const elemGetLength = raw['_BinaryenElementSegmentGetLength']!;
+/** the function name of item j (a C string), 0 for ref.null; throws for any other expression */
+export const elemGetData = raw['_BinaryenElementSegmentGetData']!;
 export const refFuncGetFunc = raw['_BinaryenRefFuncGetFunc']!;
 export const constGetI32 = raw['_BinaryenConstGetValueI32']!;
 export const callIsReturn = raw['_BinaryenCallIsReturn']!;

@@ -44,4 +44,11 @@ export class InstrumentError extends Error {
     this.option = fields.option;
     this.pattern = fields.pattern;
   }
+
+  /** What binaryen threw (a C++ exception object or an abort's RuntimeError), with what it printed first. */
+  static fromBinaryen(error: unknown, printed: readonly string[]): InstrumentError {
+    const said = printed.map((l) => l.trim()).find((l) => l.length > 0);
+    const detail = said ?? (error instanceof Error ? error.message : 'it threw an exception without a message');
+    return new InstrumentError(`cannot instrument this module: binaryen failed: ${detail.replace(/^Fatal: /, '')}`, { kind: 'internal' });
+  }
 }

@@ -53,6 +53,7 @@ import type { PassContext } from './context.js';
 import { emitModule } from './emit.js';
 import { InstrumentError } from './errors.js';
 import { addHooks } from './hooks.js';
+import { captureBinaryenOutput } from './binaryen.js';
 import { checkedSections, compileGlobs, readModule } from './input.js';
 import { addPrologues } from './prologue.js';
 import { scanModule } from './scan.js';
@@ -111,36 +112,51 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   const notrace = compileGlobs(options.notrace ?? [], '--notrace');
   const nameSection = findCustomSection(sections, 'name');
   const inputNames = nameSection ? parseNameSection(input, nameSection) : undefined;
-  const warnings: string[] = [];
   const staleDebugInfo = sections.find((s) => s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL')?.name;
 
   const mod = readModule(input);
   try {
-    const exitHooks = options.exitHooks === true;
-    const scan = scanModule(mod, input, sections, { explicitNames: inputNames?.functionNames, only, notrace });
-    const ctx: PassContext = {
-      ...scan,
-      mod,
-      exitHooks,
-      hooks: addHooks(mod, scan, exitHooks),
-      warnings,
-      counts: { callSites: 0, instrumented: 0 },
-      opaque: new Map(),
-      opaqueExits: new Map(),
-    };
-    rewriteCallSites(ctx);
-    addPrologues(ctx);
-    warnings.push(...opaqueWarnings(ctx));
-    const { binary, metadata } = emitModule(ctx, input, sections, inputNames?.moduleName);
-    const { functionCount, importCount, counts } = ctx;
-    return {
-      binary,
-      metadata,
-      warnings,
-      ...(staleDebugInfo !== undefined ? { staleDebugInfo } : {}),
-      stats: { functions: functionCount, imports: importCount, instrumented: counts.instrumented, skipped: functionCount - importCount - counts.instrumented, callSites: counts.callSites },
-    };
+    const warnings: string[] = [];
+    return binaryenStep(() => {
+      const exitHooks = options.exitHooks === true;
+      const scan = scanModule(mod, input, sections, { explicitNames: inputNames?.functionNames, only, notrace });
+      const ctx: PassContext = {
+        ...scan,
+        mod,
+        exitHooks,
+        hooks: addHooks(mod, scan, exitHooks),
+        warnings,
+        counts: { callSites: 0, instrumented: 0 },
+        opaque: new Map(),
+        opaqueExits: new Map(),
+      };
+      rewriteCallSites(ctx);
+      addPrologues(ctx);
+      warnings.push(...opaqueWarnings(ctx));
+      const { binary, metadata } = emitModule(ctx, input, sections, inputNames?.moduleName);
+      const { functionCount, importCount, counts } = ctx;
+      return {
+        binary,
+        metadata,
+        warnings,
+        ...(staleDebugInfo !== undefined ? { staleDebugInfo } : {}),
+        stats: { functions: functionCount, imports: importCount, instrumented: counts.instrumented, skipped: functionCount - importCount - counts.instrumented, callSites: counts.callSites },
+      };
+    });
   } finally {
     mod.dispose();
   }
+}
+
+/**
+ * binaryen reports what it cannot do by throwing C++ exceptions (objects
+ * that are not Errors, printed as "[object Object]") or by aborting (a
+ * RuntimeError), after printing the reason. Either becomes one InstrumentError
+ * line with what binaryen printed; our own Errors pass through.
+ */
+function binaryenStep<T>(fn: () => T): T {
+  const r = captureBinaryenOutput(fn);
+  if (!('error' in r)) return r.result as T;
+  if (r.error instanceof Error && !(r.error instanceof WebAssembly.RuntimeError)) throw r.error;
+  throw InstrumentError.fromBinaryen(r.error, r.output);
 }

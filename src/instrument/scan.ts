@@ -6,7 +6,7 @@
  */
 import { ByteReader, SectionId, findSection, functionName, matchesAny, type Glob, type Section } from '../abi/index.js';
 import binaryen, { type FunctionInfo, type Module } from './binaryen.js';
-import { constI32, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
+import { constI32, elemGetData, elemGetLength, elemGetOffset, elemGetTable, elemIsPassive, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
 import { ID } from './children.js';
 import { SLOT_TAG, type ModuleScan } from './context.js';
 import { InstrumentError } from './errors.js';
@@ -52,7 +52,7 @@ export function scanModule(mod: Module, input: Uint8Array, sections: readonly Se
     traced,
     ipOfName,
     noTokenPtrs,
-    ...tableReachability(mod, infos),
+    ...tableReachability(mod, fnRefs),
     gcOutput: usesGC(input, sections),
   };
 }
@@ -88,29 +88,46 @@ function selectTraced(names: readonly string[], importCount: number, only: reado
 }
 
 /** How each function can be reached indirectly: its static table slots, and whether its reference escapes. */
-function tableReachability(mod: Module, infos: readonly FunctionInfo[]): Pick<ModuleScan, 'tables' | 'slotTags' | 'escapes'> {
+function tableReachability(mod: Module, fnRefs: readonly Ref[]): Pick<ModuleScan, 'tables' | 'slotTags' | 'escapes'> {
+  // Names are interned in binaryen: a segment's items and table are compared by pointer.
   const tables = new Map<number, number>();
-  const tableByName = new Map<string, number>();
-  for (let t = 0; t < mod.getNumTables(); t++) {
-    const ref = mod.getTableByIndex(t);
-    tables.set(tableGetName(ref), t);
-    tableByName.set(binaryen.getTableInfo(ref).name, t);
-  }
-  const ipByName = new Map(infos.map((info, i) => [info.name, i]));
-  const slotTags: number[][] = infos.map(() => []);
+  for (let t = 0; t < mod.getNumTables(); t++) tables.set(tableGetName(mod.getTableByIndex(t)), t);
+  const ipByName = new Map(fnRefs.map((ref, i) => [functionGetName(ref), i]));
+  const slotTags: number[][] = fnRefs.map(() => []);
   const escapes = new Set<number>();
   for (let k = 0; k < mod.getNumElementSegments(); k++) {
-    const seg = binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(k));
+    const seg = elementSegment(mod.getElementSegmentByIndex(k));
     const offset = seg.offset && getId(seg.offset) === ID.Const ? constI32(seg.offset) : null;
-    const table = tableByName.get(seg.table);
+    const table = seg.table === 0 ? undefined : tables.get(seg.table);
     seg.data.forEach((name, j) => {
-      const ip = ipByName.get(name);
+      const ip = name === 0 ? undefined : ipByName.get(name);
       if (ip === undefined) return;
       if (offset === null || table === undefined) escapes.add(ip);
       else slotTags[ip]!.push((SLOT_TAG | (table << 24) | ((offset + j) & 0xffffff)) >>> 0);
     });
   }
   return { tables, slotTags, escapes };
+}
+
+/**
+ * An element segment as the pass reads it. binaryen.getElementSegmentInfo
+ * throws a C++ exception (not an Error) for a passive segment (it asks for
+ * its offset) and for an item that is an expression other than ref.func or
+ * ref.null, so the raw accessors are called one by one. A passive segment
+ * has no table and no offset: its functions escape (table.init puts them
+ * anywhere). Names come as C string pointers (interned); 0 for none.
+ */
+function elementSegment(seg: Ref): { table: number; offset: Ref | null; data: number[] } {
+  const passive = elemIsPassive(seg) !== 0;
+  const data: number[] = [];
+  for (let j = 0, n = elemGetLength(seg); j < n; j++) {
+    try {
+      data.push(elemGetData(seg, j));
+    } catch {
+      data.push(0);
+    }
+  }
+  return { table: passive ? 0 : elemGetTable(seg), offset: passive ? null : elemGetOffset(seg) || null, data };
 }
 
 /**

@@ -38,7 +38,13 @@ export class ProgramError extends Error {
 }
 
 export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<RunResult> {
-  const module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError) throw new ProgramError(`this engine rejects the module: ${e.message.replace(/^WebAssembly\.compile\(\): /, '')}`);
+    throw e;
+  }
   const ft = Ftrace.forModule(module);
   const metadata = ft.metadata;
   const isWasi = WebAssembly.Module.imports(module).some((i) => i.module.startsWith('wasi_'));
