@@ -54,9 +54,10 @@ const libraryExternal = {
  * tracer's selftest (a tracer carries its own, as a struct tracer does), 1.5 kB
  * for the worker clock (page-clock.ts, its Worker's source) and 1.7 kB for the
  * in-memory trace (page-spill.ts) and 0.5 kB for streaming outputs (filters over
- * a stream, Chrome X events), so the ceiling stands a little above.
+ * a stream, Chrome X events) and 2.6 kB for filters parsed once (FilterSpec,
+ * the command registry, unmatched-filter reports), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 62_500, gzip: 23_000 };
+const RUNTIME_LIMITS = { minified: 65_000, gzip: 24_000 };
 
 const outputs = [];
 

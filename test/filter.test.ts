@@ -57,3 +57,34 @@ describe('read-time filters', () => {
     expect(show(t)).toEqual(['>fib@0', '>fib@0', '>fib@0']);
   });
 });
+
+describe('read-time filters: the recording language, errors for what matches nothing', () => {
+  it('an expression that matches no function is an error, whatever its kind', () => {
+    for (const [f, message] of [
+      [{ filter: ['mian'] }, "-F 'mian' matches no function in the trace"],
+      [{ filter: ['main', '!nosuch'] }, "-F '!nosuch' matches no function in the trace"],
+      [{ filter: ['*:mod:other'] }, "-F '*:mod:other' matches no function in the trace"],
+      [{ filter: ['99'] }, "-F '99' matches no function in the trace"],
+      [{ notrace: ['zz*'] }, "-N 'zz*' matches no function in the trace"],
+      [{ graphFunction: ['mian'] }, "-G 'mian' matches no function in the trace"],
+    ] as const) {
+      expect(() => filterTrace(TRACE, f)).toThrow(message);
+    }
+    expect(() => filterTrace(TRACE, { filter: ['main:traceoff'] })).toThrow(/unknown filter command 'traceoff'/);
+  });
+
+  it('line numbers count the traced functions, as available_filter_functions does when recording', () => {
+    // ip 0 is an import (untraced): line 1 is main, line 3 is leaf
+    const t = { ...TRACE, instances: [{ ...TRACE.instances[0]!, importCount: 1, functionCount: 6 }] };
+    expect(show(filterTrace(t, { filter: ['1', '3'] }))).toEqual(['>main@0', '>leaf@1', '<leaf@1', 'marker', '<main@0']);
+  });
+
+  it("names the tool prints match literally: -F 'func[3]' on a stripped module", () => {
+    const stripped = { ...TRACE, instances: [{ id: 0, name: 'app', names: [] as string[], importCount: 1, functionCount: 6 }] };
+    expect(show(filterTrace(stripped, { filter: ['func[3]'] }))).toEqual(['>leaf@0', '<leaf@0', 'marker']);
+  });
+
+  it("expressions apply in order, adding and removing; ':mod:' takes the instance's name", () => {
+    expect(show(filterTrace(TRACE, { filter: ['leaf', 'parse:mod:app', '!parse'] }))).toEqual(['>leaf@0', '<leaf@0', 'marker']);
+  });
+});

@@ -91,6 +91,21 @@ describe('record a WASI program, then read it every way', () => {
       ['generate', '1'],
       ['murmur3', '1'],
     ]);
+    // line numbers read as when recording (line 1 of `list`), and filters that match nothing are errors
+    const list = await ftrace(['list', path.join(FIXTURES, 'hash.wasm')], dir);
+    const first = list.stdout.split('\n').find((l) => /^\s*1\s/.test(l))!.trim().split(/\s+/).at(-1)!;
+    const byLine = await ftrace(['replay', '-F', '1', 'fn.data'], dir);
+    const byName = await ftrace(['replay', '-F', first, 'fn.data'], dir);
+    expect(byLine).toMatchObject({ code: 0, stdout: byName.stdout });
+    for (const [args, message] of [
+      [['replay', '-F', 'mian'], "-F 'mian'"],
+      [['report', '-N', 'zz*'], "-N 'zz*'"],
+      [['dump', '-F', 'main', '-F', '!nosuch'], "-F '!nosuch'"],
+      [['replay', '-F', '*:mod:other'], "-F '*:mod:other'"],
+      [['report', '-F', '99999'], "-F '99999'"],
+    ] as const) {
+      expect(await ftrace([...args, 'fn.data'], dir)).toEqual({ code: 1, stdout: '', stderr: `wasm-ftrace: error: ${message} matches no function in the trace\n` });
+    }
   });
 
   it('nop records no events, and says so; the profiler is left to report', async () => {
@@ -148,6 +163,22 @@ process.exitCode = 5;
     expect(info.stdout).toMatch(/^events +\d{4,}$/m);
     const report = await ftrace(['report', '-n', '3', 'sql.data'], dir);
     expect(report.stdout.split('\n')).toHaveLength(6);
+  });
+});
+
+describe('record -- node: a filter that matches nothing in any module', () => {
+  it('warns at the first module, is an error at exit and in info; the exit code stays the program\'s', async () => {
+    const wasm = path.join(dir, 'two.wasm');
+    writeFileSync(wasm, readFileSync(path.join(FIXTURES, 'recursion.wasm')));
+    const script = path.join(dir, 'two.mjs');
+    writeFileSync(script, `const m = await WebAssembly.compile((await import('node:fs')).readFileSync(${JSON.stringify(wasm)}));\nconsole.log(WebAssembly.Module.exports(m).length > 0 ? 'ok' : 'none');\nawait WebAssembly.instantiate(m, {});\n`);
+    const rec = await ftrace(['record', '-t', 'function', '-F', 'mian', '-o', 'typo.data', '--', 'node', script], dir);
+    expect(rec.code).toBe(0);
+    expect(rec.stderr).toContain("wasm-ftrace: warning: filter 'mian' matches no function in ");
+    expect(rec.stderr).toContain("wasm-ftrace: error: filter 'mian' matches no function in any traced module\n");
+    const info = await ftrace(['info', 'typo.data'], dir);
+    expect(info.code).toBe(1);
+    expect(info.stderr).toBe("wasm-ftrace: error: filter 'mian' matched no function in any module of this recording\n");
   });
 });
 

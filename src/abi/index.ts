@@ -8,6 +8,8 @@ export type { FunctionNames } from './names.js';
 export { METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData } from './metadata.js';
 export type { FtraceMetadata, StaticDataBounds } from './metadata.js';
 export { compileGlob, matchesAny } from './glob.js';
+export { FilterError, FilterSpec, resolveFilter, selectFunctions } from './filter-spec.js';
+export type { FilterCommand, FilterExpr, FilterUniverse } from './filter-spec.js';
 export type { Glob, GlobKind } from './glob.js';
 export {
   SectionId,

@@ -36,6 +36,12 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
         out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}\n`;
       }
       ctx.io.stdout(out);
+      // a filter that matched nothing in any module: the recording did not trace what was asked
+      const unmatched = d.footer?.unmatchedFilters;
+      if (Array.isArray(unmatched) && unmatched.length > 0) {
+        for (const u of unmatched) ctx.io.stderr(`wasm-ftrace: error: ${String(u.option)} '${String(u.text)}' matched no function in any module of this recording\n`);
+        ctx.exitCode = 1;
+      }
     });
 }
 

@@ -4,6 +4,8 @@
  * and parse `-F` the same way.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { FilterSpec } from '../abi/filter-spec.js';
+import { FTRACE_COMMANDS } from '../tracers/commands.js';
 import { TRACERS } from '../tracers/registry.js';
 import type { TracerName } from '../tracers/tracer.js';
 
@@ -125,14 +127,15 @@ export const OPTION_TABLE: readonly SharedOption[] = [
  */
 export function instrumentOnly(flags: SharedFlags): string[] | undefined {
   if (flags.instrumentAll || !flags.filter?.length || flags.graphFunction?.length) return undefined;
+  const spec = FilterSpec.parse([...flags.filter, ...(flags.trigger ?? [])], [...FTRACE_COMMANDS.keys()]);
   const plain: string[] = [];
   const fired: string[] = [];
-  for (const term of [...flags.filter, ...(flags.trigger ?? [])]) {
-    if (term.startsWith('!') || /^\d+$/.test(term) || term.includes(':mod:')) return undefined;
-    const colon = term.indexOf(':');
-    if (colon < 0) plain.push(term);
-    else if (colon === 0) return undefined;
-    else fired.push(term.slice(0, colon));
+  for (const e of spec.exprs) {
+    // A character class or `?` may name a function literally (func[47]): the pass's globs would miss it.
+    if (e.negate || e.line !== null || e.module !== null || e.glob?.kind === 'glob') return undefined;
+    if (e.command === null) plain.push(e.pattern);
+    else if (e.text.startsWith(':')) return undefined;
+    else fired.push(e.pattern);
   }
   return plain.length > 0 ? [...plain, ...fired] : undefined;
 }

@@ -473,7 +473,7 @@ export function eventAt(cols: EventColumns, i: number): TraceEvent {
 export function toTraceData(decoded: Pick<DecodedDataFile, 'header' | 'instances' | 'events' | 'footer' | 'eventCount' | 'lost'>): TraceData {
   const instances: TraceInstanceInfo[] = [...decoded.instances]
     .sort((a, b) => a.id - b.id)
-    .map((i) => ({ id: i.id, name: i.name, names: i.names }));
+    .map((i) => ({ id: i.id, name: i.name, names: i.names, importCount: i.importCount, functionCount: i.functionCount }));
   const lost = decoded.footer?.lost ?? decoded.lost;
   return {
     tracer: decoded.header.tracer,

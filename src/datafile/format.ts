@@ -152,6 +152,8 @@ export interface DataFileFooter {
   tracer?: string;
   /** the trace array's other counters at the end */
   stats?: { unwoundFrames: number; strayExits: number; recursionMissed: number };
+  /** filter expressions that matched no function in any module of the recording (an error `info` reports) */
+  unmatchedFilters?: { option: string; text: string }[];
   [key: string]: unknown;
 }
 

@@ -194,6 +194,8 @@ class FileRecording implements Recording {
         tracer: this.tr.tracer.name,
         stats: { unwoundFrames: stats.unwoundFrames, strayExits: stats.strayExits, recursionMissed: stats.recursionMissed },
       };
+      const unmatched = this.tr.unmatchedFilters();
+      if (unmatched.length > 0) footer.unmatchedFilters = unmatched;
       this.write(encodeFooter(footer));
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);

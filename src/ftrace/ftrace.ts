@@ -12,6 +12,7 @@
  * kept equal to "some enabled ops wants this function", so a function nobody
  * wants never leaves wasm, and the direct call needs no hash test.
  */
+import { FilterSpec, resolveFilter } from '../abi/filter-spec.js';
 import { FtraceHash, applyFilterText, FilterError, type FilterUniverse } from './hash.js';
 import { ABI, functionName } from '../abi/names.js';
 import { isStaticData, readModuleMetadata, type FtraceMetadata } from '../abi/metadata.js';
@@ -51,7 +52,8 @@ export interface FtraceStats {
 
 export class Ftrace {
   readonly metadata: FtraceMetadata;
-  readonly moduleName: string;
+  /** the module's name, what `:mod:NAME` filters match (a trace array sets it to the instance's name) */
+  moduleName: string;
   readonly rcu = new GracePeriod();
 
   /** The registered ops, published copy-on-write: a walk holds the array it loaded. */
@@ -138,10 +140,13 @@ export class Ftrace {
     this.wanted = new Uint32Array(Math.max(1, metadata.guardWords));
     this.wantedExit = new Uint32Array(Math.max(1, metadata.guardWords));
     const names = metadata.names;
+    const self = this;
     this.universe = {
       available: metadata.traced,
       nameOf: (ip) => functionName(names, ip),
-      moduleName: this.moduleName,
+      get moduleName() {
+        return self.moduleName;
+      },
     };
     this.guest = createGuestApi(this);
   }
@@ -230,20 +235,42 @@ export class Ftrace {
 
   // ------------------------------------------------------------------ filters
 
-  /** ftrace_set_filter(): which functions `ops` is called for. Throws FilterError when an expression matches nothing. */
-  setFilter(ops: FtraceOps, text: string, reset = true): void {
-    ops.filterHash = applyFilterText(ops.filterHash, text, reset, this.universe);
+  /**
+   * ftrace_set_filter(): which functions `ops` is called for. Text is parsed
+   * here, and an expression that matches nothing in this module throws
+   * FilterError; a FilterSpec (parsed once for several modules) is resolved
+   * against this module's functions, leaving the matches-nothing-anywhere
+   * check to its holder.
+   */
+  setFilter(ops: FtraceOps, filter: string | FilterSpec, reset = true): void {
+    ops.filterHash = applyFilterText(ops.filterHash, filter, reset, this.universe);
     if (ops.flags & FTRACE_OPS_FL_ENABLED) this.update();
   }
 
-  /** The ips a filter text selects (as set_ftrace_filter would), for tracer options like set_graph_function. */
-  selectFunctions(text: string): FtraceHash {
-    return applyFilterText(FtraceHash.EMPTY, text, true, this.universe);
+  /** The ips a filter selects (as set_ftrace_filter would), for tracer options like set_graph_function. */
+  selectFunctions(filter: string | FilterSpec): FtraceHash {
+    return applyFilterText(FtraceHash.EMPTY, filter, true, this.universe);
+  }
+
+  /**
+   * A spec resolved against this module: the hash set_ftrace_filter would
+   * hold, and whether it selects nothing here though it adds functions
+   * elsewhere (then an ops with it must not be registered here at all: an
+   * empty hash means every function).
+   */
+  resolveFilter(spec: FilterSpec): { hash: FtraceHash; selectsNothing: boolean } {
+    const r = resolveFilter(spec, this.universe);
+    return { hash: FtraceHash.of(r.ips), selectsNothing: r.selectsNothing };
+  }
+
+  /** What filters select from in this module: its traced functions, their names, its name. */
+  get filterUniverse(): FilterUniverse {
+    return this.universe;
   }
 
   /** ftrace_set_notrace(): functions `ops` is never called for. */
-  setNotrace(ops: FtraceOps, text: string, reset = true): void {
-    ops.notraceHash = applyFilterText(ops.notraceHash, text, reset, this.universe);
+  setNotrace(ops: FtraceOps, filter: string | FilterSpec, reset = true): void {
+    ops.notraceHash = applyFilterText(ops.notraceHash, filter, reset, this.universe);
     if (ops.flags & FTRACE_OPS_FL_ENABLED) this.update();
   }
 

@@ -7,7 +7,7 @@
  * garbage collector does, for the same reason: nobody can still be reading it
  * once it is unreachable).
  */
-import { compileGlob } from '../abi/glob.js';
+import { FilterError, FilterSpec, resolveFilter, type FilterUniverse } from '../abi/filter-spec.js';
 
 export class FtraceHash {
   static readonly EMPTY = new FtraceHash([]);
@@ -41,65 +41,22 @@ export class FtraceHash {
   }
 }
 
-/** What a filter expression can select from: the traced functions, in available_filter_functions order. */
-export interface FilterUniverse {
-  /** traced ips, ascending: line N of available_filter_functions is available[N-1] */
-  available: readonly number[];
-  nameOf(ip: number): string;
-  /** the module's name, for `:mod:` */
-  moduleName: string;
-}
-
-export class FilterError extends Error {
-  override name = 'FilterError';
-}
+export { FilterError };
+export type { FilterUniverse };
 
 /**
- * Applies filter text to `current`, returning the new hash. The text is one
- * or more expressions separated by spaces or commas, as written to
- * set_ftrace_filter:
- *
- *   glob            add matching functions (name, pre*, *suf, *mid*, a*b)
- *   !glob           remove matching functions
- *   N               add the function on line N (from 1) of available_filter_functions
- *   glob:mod:NAME   only if this module is NAME ('*:mod:NAME' or ':mod:NAME' for all of it)
- *
- * `reset` starts from an empty hash (`>`), otherwise the text edits the
- * current one (`>>`). An expression that selects nothing is an error, and on
- * error nothing changes.
+ * Applies filter text (or a spec parsed once, FilterSpec) to `current`,
+ * returning the new hash; the language is src/abi/filter-spec.ts's, without
+ * commands. `reset` starts from an empty hash (`>`), otherwise the text edits
+ * the current one (`>>`). With text, an expression that selects nothing in
+ * this module is an error, and on error nothing changes; a spec's
+ * expressions are checked across modules by whoever holds them all.
  */
-export function applyFilterText(current: FtraceHash, text: string, reset: boolean, universe: FilterUniverse): FtraceHash {
-  const next = new Set<number>(reset ? [] : current);
-  for (const expr of text.split(/[\s,]+/).filter((t) => t.length > 0)) {
-    const negate = expr.startsWith('!');
-    const body = negate ? expr.slice(1) : expr;
-    const matched = selectFunctions(body, universe);
-    if (matched.length === 0) throw new FilterError(`'${expr}' matches no function`);
-    for (const ip of matched) {
-      if (negate) next.delete(ip);
-      else next.add(ip);
-    }
+export function applyFilterText(current: FtraceHash, text: string | FilterSpec, reset: boolean, universe: FilterUniverse): FtraceHash {
+  const spec = typeof text === 'string' ? FilterSpec.parse(text) : text;
+  if (typeof text === 'string') {
+    const missing = spec.unmatched([universe])[0];
+    if (missing) throw new FilterError(`'${missing.text}' matches no function`);
   }
-  return FtraceHash.of(next);
-}
-
-function selectFunctions(expr: string, u: FilterUniverse): number[] {
-  const parts = expr.split(':');
-  let pattern = parts[0]!;
-  if (parts.length > 1) {
-    const command = parts[1];
-    if (command !== 'mod' || parts.length !== 3) {
-      throw new FilterError(`'${expr}': unknown filter command '${command ?? ''}' (this filter accepts glob, !glob, N and glob:mod:NAME)`);
-    }
-    if (!compileGlob(parts[2]!).test(u.moduleName)) return [];
-    if (pattern === '') pattern = '*';
-  }
-  if (pattern === '') return [];
-  if (/^\d+$/.test(pattern)) {
-    const line = Number(pattern);
-    const ip = line >= 1 ? u.available[line - 1] : undefined;
-    return ip === undefined ? [] : [ip];
-  }
-  const glob = compileGlob(pattern);
-  return u.available.filter((ip) => glob.test(u.nameOf(ip)));
+  return FtraceHash.of(resolveFilter(spec, universe, reset ? [] : current).ips);
 }

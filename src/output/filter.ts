@@ -13,10 +13,11 @@
  * Markers and stack traces are kept. Counters (written, lost) are the
  * recording's; entries is what remains.
  */
-import { compileGlob, functionName, matchesAny, type Glob } from '../abi/index.js';
-import { EVENT_ENTRY, EVENT_EXIT, traceHasExits, type TraceData, type TraceEvent, type TraceStream } from '../ring/event.js';
+import { FilterError, FilterSpec, functionName, resolveFilter, type FilterUniverse } from '../abi/index.js';
+import { EVENT_ENTRY, EVENT_EXIT, traceHasExits, type TraceData, type TraceEvent, type TraceInstanceInfo, type TraceStream } from '../ring/event.js';
 
 export interface ReadFilter {
+  /** filter expressions as recording takes them (src/abi/filter-spec.ts): globs, !glob, N, glob:mod:NAME */
   filter?: readonly string[];
   notrace?: readonly string[];
   graphFunction?: readonly string[];
@@ -51,19 +52,12 @@ export function filterTrace(trace: TraceData, f: ReadFilter): TraceData {
  */
 export function filterStream(trace: TraceStream, f: ReadFilter): TraceStream {
   if (isEmptyFilter(f)) return trace;
-  const globs = (list?: readonly string[]): Glob[] => (list ?? []).map((g) => compileGlob(g));
-  const only = globs(f.filter);
-  const not = globs(f.notrace);
-  const graph = globs(f.graphFunction);
-  const names = new Map(trace.instances.map((i) => [i.id, i.names]));
-  const nameOf = (e: TraceEvent): string => functionName(names.get(e.instance), e.ip);
-  const nameOk = (e: TraceEvent): boolean => {
-    const n = nameOf(e);
-    return (only.length === 0 || matchesAny(only, n)) && !matchesAny(not, n);
-  };
+  const only = resolveIn(trace.instances, f.filter, '-F', true);
+  const not = resolveIn(trace.instances, f.notrace, '-N', false);
+  const graph = resolveIn(trace.instances, f.graphFunction, '-G', false);
+  const nameOk = (e: TraceEvent): boolean => (only === null || only(e)) && !(not !== null && not(e));
   const exits = traceHasExits(trace);
-  const pass = (): Iterator<TraceEvent> =>
-    exits ? callsPass(trace.events, f, nameOk, graph, nameOf) : entriesPass(trace.events, nameOk, graph, nameOf);
+  const pass = (): Iterator<TraceEvent> => (exits ? callsPass(trace.events, f, nameOk, graph) : entriesPass(trace.events, nameOk, graph));
   let entries: number | undefined;
   return {
     tracer: trace.tracer,
@@ -84,10 +78,47 @@ export function filterStream(trace: TraceStream, f: ReadFilter): TraceStream {
   };
 }
 
+type Selects = (e: TraceEvent) => boolean;
+
+/** What a read-time filter selects from in one instance: its traced functions, in available_filter_functions order. */
+function universeOf(info: TraceInstanceInfo): FilterUniverse {
+  // the module's defined functions, as `list` numbers them (a trace that does not say: every ip it names)
+  const from = info.importCount ?? 0;
+  const to = info.functionCount ?? info.names.length;
+  return {
+    available: Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i),
+    nameOf: (ip) => functionName(info.names, ip),
+    moduleName: info.name,
+  };
+}
+
+/**
+ * A spec resolved in every instance, as a test of an event's function. An
+ * expression that matches no function of any instance is a FilterError, as
+ * when recording. Only a filter's empty set means every function (a filter
+ * of negations alone); notrace and graph sets are what they hold.
+ */
+function resolveIn(instances: readonly TraceInstanceInfo[], list: readonly string[] | undefined, option: string, emptyMeansAll: boolean): Selects | null {
+  if (!list?.length) return null;
+  const spec = FilterSpec.parse(list);
+  const universes = new Map(instances.map((i) => [i.id, universeOf(i)]));
+  const missing = spec.unmatched(universes.values())[0];
+  if (missing) throw new FilterError(`${option} '${missing.text}' matches no function in the trace`);
+  const sets = new Map<number, { ips: Set<number>; all: boolean }>();
+  for (const [id, u] of universes) {
+    const r = resolveFilter(spec, u);
+    sets.set(id, { ips: r.ips, all: emptyMeansAll && r.ips.size === 0 && !r.selectsNothing });
+  }
+  return (e) => {
+    const s = sets.get(e.instance);
+    return s !== undefined && (s.all || s.ips.has(e.ip));
+  };
+}
+
 /** Entries only (the function tracer): no calls to measure or nest, just names. */
-function* entriesPass(events: Iterable<TraceEvent>, nameOk: (e: TraceEvent) => boolean, graph: Glob[], nameOf: (e: TraceEvent) => string): Generator<TraceEvent> {
+function* entriesPass(events: Iterable<TraceEvent>, nameOk: Selects, graph: Selects | null): Generator<TraceEvent> {
   for (const e of events) {
-    if (e.type !== EVENT_ENTRY || (nameOk(e) && (graph.length === 0 || matchesAny(graph, nameOf(e))))) yield e;
+    if (e.type !== EVENT_ENTRY || (nameOk(e) && (graph === null || graph(e)))) yield e;
   }
 }
 
@@ -146,9 +177,8 @@ function shortCalls(events: Iterable<TraceEvent>, threshold: number): BitSet {
 function* callsPass(
   events: Iterable<TraceEvent>,
   f: ReadFilter,
-  nameOk: (e: TraceEvent) => boolean,
-  graph: Glob[],
-  nameOf: (e: TraceEvent) => string,
+  nameOk: Selects,
+  graph: Selects | null,
 ): Generator<TraceEvent> {
   const short = f.timeFilter !== undefined ? shortCalls(events, f.timeFilter) : null;
   const frames = new Map<number, Frame[]>();
@@ -167,7 +197,7 @@ function* callsPass(
     if (e.type === EVENT_ENTRY) {
       const s = framesOf(e.instance);
       const depth = keptDepth.get(e.instance) ?? 0;
-      const inGraph = graph.length === 0 || (s.length > 0 && s[s.length - 1]!.inGraph) || matchesAny(graph, nameOf(e));
+      const inGraph = graph === null || (s.length > 0 && s[s.length - 1]!.inGraph) || graph(e);
       const keep = nameOk(e) && inGraph && (f.depth === undefined || depth < f.depth) && (short === null || !short.has(ordinal));
       s.push({ ip: e.ip, keep, inGraph });
       if (keep) {
@@ -185,7 +215,7 @@ function* callsPass(
       }
       if (at < 0) {
         // an exit whose entry is not in the trace: keep it if its function passes
-        if (nameOk(e) && graph.length === 0) yield { ...e, depth: keptDepth.get(e.instance) ?? 0 };
+        if (nameOk(e) && graph === null) yield { ...e, depth: keptDepth.get(e.instance) ?? 0 };
         continue;
       }
       pop(e.instance, s, at + 1);

@@ -61,6 +61,9 @@ export interface TraceInstanceInfo {
   name: string;
   /** display name per ip (FtraceMetadata.names) */
   names: readonly string[];
+  /** the module's imported and total function counts: line N of a read-time filter is defined function N (ip importCount + N - 1), as `list` numbers them */
+  importCount?: number;
+  functionCount?: number;
 }
 
 /**

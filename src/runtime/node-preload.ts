@@ -93,6 +93,7 @@ export interface PreloadSession {
 export async function startPreload(config: PreloadConfig): Promise<PreloadSession> {
   const tr = traceArrayFrom(config, nodeClockOptions(config.clock));
   if (tr.clockInfo?.note) say(tr.clockInfo.note);
+  tr.onWarning((w) => say(`warning: ${w}`));
 
   const recording = startRecording(tr, {
     path: config.output,
@@ -124,6 +125,10 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
       return;
     }
     if (recording.problem !== null) say(recording.problem);
+    // Filters are set before any module exists: one that matched nothing in
+    // every module the program loaded is an error now that none can arrive.
+    const unmatched = tr.unmatchedFilters();
+    for (const u of unmatched) say(`error: ${u.option} '${u.text}' matches no function in any traced module`);
     if (!config.quiet) {
       const traced = interceptor.modules.filter((m) => m.instances.length > 0);
       const instances = traced.reduce((n, m) => n + m.instances.length, 0);

@@ -52,6 +52,7 @@ export function encodePageTrace(tr: TraceArray, chunks: readonly RingColumns[], 
       lastTs,
       tracer: tr.tracer.name,
       stats: { unwoundFrames: stats.unwoundFrames, strayExits: stats.strayExits, recursionMissed: stats.recursionMissed },
+      ...unmatchedOf(tr),
     }),
   );
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -61,4 +62,10 @@ export function encodePageTrace(tr: TraceArray, chunks: readonly RingColumns[], 
     at += p.length;
   }
   return out;
+}
+
+/** Filter expressions that matched no function in any module the page loaded, for `info` to report. */
+function unmatchedOf(tr: TraceArray): { unmatchedFilters?: { option: string; text: string }[] } {
+  const unmatched = tr.unmatchedFilters();
+  return unmatched.length > 0 ? { unmatchedFilters: unmatched } : {};
 }

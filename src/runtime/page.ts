@@ -71,6 +71,8 @@ export interface PageTracer {
   profile(): string;
   /** counters: entries (kept in memory and in the ring), written, lost, ... */
   readonly stats: TraceArray['stats'];
+  /** Filter expressions that match no function in any module the page loaded so far: errors once it has loaded all. */
+  unmatchedFilters(): { option: string; text: string }[];
   /** Puts WebAssembly back and removes the global; modules loaded meanwhile stay instrumented (and their events stop with stop()). */
   detach(): void;
 }
@@ -83,6 +85,8 @@ export function attach(options: AttachOptions = {}): PageTracer {
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const spill = new TraceSpill(tr, (options.memoryKb ?? DEFAULT_MEMORY_KB) * 1024, warn);
   const started = new Date().toISOString();
+  // filters come before any module: one that matches nothing in the first is said at once (unmatchedFilters() later)
+  tr.onWarning((w) => console.warn(`wasm-ftrace: ${w}`));
 
   const ins = options.instrument ?? {};
   const interceptor = installInterceptor(tr, {
@@ -133,6 +137,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
       const s = tr.stats;
       return { ...s, entries: s.entries + spill.events };
     },
+    unmatchedFilters: () => tr.unmatchedFilters(),
     detach() {
       interceptor.uninstall();
       const g = globalThis as Record<string, unknown>;

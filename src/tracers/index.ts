@@ -1,6 +1,8 @@
 /** Tracers on the core, and the trace array that runs them. No Node APIs. */
 export { TraceArray } from './trace-array.js';
-export type { TraceArrayOptions, TracedInstance, Trigger } from './trace-array.js';
+export type { TraceArrayOptions, TracedInstance, Trigger, UnmatchedFilter } from './trace-array.js';
+export { FTRACE_COMMANDS, registerFtraceCommand } from './commands.js';
+export type { FtraceCommand } from './commands.js';
 export type { Tracer, TracerName, TracerNames, SelftestTarget } from './tracer.js';
 export { selftestFailure } from './tracer.js';
 export { TRACERS, registerTracer, tracerOf } from './registry.js';

@@ -5,8 +5,8 @@
  * traced at once; events carry the instance id so they stay apart).
  */
 import type { ClockInfo, WorkerClock } from '../clock/worker-clock.js';
+import { FilterError, FilterSpec, type FilterExpr } from '../abi/filter-spec.js';
 import { Ftrace } from '../ftrace/ftrace.js';
-import { FilterError } from '../ftrace/hash.js';
 import { HOST_IP, type FtraceMetadata } from '../abi/index.js';
 import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
@@ -14,6 +14,7 @@ import { RingBuffer } from '../ring/ring-buffer.js';
 import { ShadowStack } from './shadow-stack.js';
 import type { Tracer, TracerName } from './tracer.js';
 import { TRACERS } from './registry.js';
+import { commandCount, FTRACE_COMMANDS, type FtraceCommand } from './commands.js';
 
 export interface TraceArrayOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
@@ -56,10 +57,18 @@ export interface TracedInstance {
 export interface Trigger {
   /** the expression as written, e.g. 'parse*:traceoff:2' */
   text: string;
-  glob: string;
-  command: 'traceon' | 'traceoff' | 'stacktrace';
+  /** the parsed expression: which functions it fires on */
+  expr: FilterExpr;
+  command: FtraceCommand;
   /** remaining firings; -1 = unlimited */
   count: number;
+}
+
+/** A filter expression that matches no function in any module traced so far. */
+export interface UnmatchedFilter {
+  /** 'filter', 'notrace', 'graph-function', 'graph-notrace' */
+  option: string;
+  text: string;
 }
 
 export class TraceArray {
@@ -76,11 +85,12 @@ export class TraceArray {
 
   private readonly list: TracedInstance[] = [];
   private current: Tracer;
-  private filterText = '';
-  private notraceText = '';
-  private graphFunctionText = '';
-  private graphNotraceText = '';
+  private filterSpec = FilterSpec.EMPTY;
+  private notraceSpec = FilterSpec.EMPTY;
+  private graphFunctionSpec = FilterSpec.EMPTY;
+  private graphNotraceSpec = FilterSpec.EMPTY;
   private triggers: Trigger[] = [];
+  private readonly warningListeners: ((message: string) => void)[] = [];
   private sequence = 0;
   private readonly instanceListeners: ((inst: TracedInstance) => void)[] = [];
 
@@ -124,6 +134,8 @@ export class TraceArray {
     if (this.current.needsExitHooks && !ft.metadata.exitHooks) {
       throw new Error(`the ${this.current.name} tracer needs a module instrumented with exit hooks (instrument(bytes, { exitHooks: true }))`);
     }
+    // `:mod:NAME` filters match the name the trace shows
+    if (name !== undefined) ft.moduleName = name;
     const inst: TracedInstance = {
       id: this.list.length,
       name: name ?? ft.moduleName,
@@ -141,6 +153,7 @@ export class TraceArray {
     // mcount: its frames nest in a host call, as an import's re-entries do.
     ft.guest.onCallback = this.hostMarks;
     this.list.push(inst);
+    this.warnUnmatched();
     for (const l of this.instanceListeners) l(inst);
     this.attachTracer(inst);
     this.attachTriggers(inst);
@@ -208,70 +221,99 @@ export class TraceArray {
   // ------------------------------------------------------------------ filters
 
   /**
-   * set_ftrace_filter for the tracer: globs as the core takes them, plus the
-   * trigger commands `func:traceon[:count]`, `func:traceoff[:count]` and
-   * `func:stacktrace[:count]`. An expression that matches nothing in every
-   * instance is an error (FilterError), and nothing changes.
+   * set_ftrace_filter for the tracer: the filter language of
+   * src/abi/filter-spec.ts, with the commands of commands.ts as triggers
+   * (`func:traceon[:count]`, `func:traceoff[:count]`, `func:stacktrace[:count]`;
+   * `!func:cmd` removes one). The spec is resolved by each instance's core
+   * with ftrace's set semantics over every module: `fa !fb` traces fa and
+   * nothing else, wherever fa and fb live. An expression that matches no
+   * function in any instance is an error (FilterError) and nothing changes;
+   * before the first instance exists it is checked when instances arrive
+   * (a warning, see onWarning, and unmatchedFilters() for the end).
    */
-  setFilter(text: string, reset = true): void {
-    const globs: string[] = [];
-    const triggers: Trigger[] = reset ? [] : [...this.triggers];
-    for (const expr of text.split(/[\s,]+/).filter((t) => t.length > 0)) {
-      const trigger = parseTrigger(expr);
-      if (trigger) triggers.push(trigger);
-      else globs.push(expr);
+  setFilter(text: string | readonly string[], reset = true): void {
+    const spec = FilterSpec.parse(text, [...FTRACE_COMMANDS.keys()]);
+    let triggers = reset ? [] : [...this.triggers];
+    for (const e of spec.commands) {
+      const command = FTRACE_COMMANDS.get(e.command!.name)!;
+      const count = commandCount(e.text, e.command!.param);
+      if (e.negate) triggers = triggers.filter((t) => !(t.command === command && t.expr.pattern === e.pattern));
+      else triggers.push({ text: e.text, expr: e, command, count });
     }
-    const nextFilter = reset ? globs.join(' ') : [this.filterText, ...globs].join(' ').trim();
-    for (const t of triggers) this.checkMatches(t.glob, `'${t.text}'`);
-    for (const g of globs) this.checkMatches(g.replace(/^!/, ''), `'${g}'`);
-    this.filterText = nextFilter;
+    this.checkMatches(spec);
+    this.filterSpec = reset ? spec : this.filterSpec.concat(spec);
     this.triggers = triggers;
     this.reattach();
   }
 
   /** set_ftrace_notrace for the tracer. */
-  setNotrace(text: string, reset = true): void {
-    const exprs = text.split(/[\s,]+/).filter((t) => t.length > 0);
-    for (const e of exprs) this.checkMatches(e.replace(/^!/, ''), `'${e}'`);
-    this.notraceText = reset ? exprs.join(' ') : [this.notraceText, ...exprs].join(' ').trim();
+  setNotrace(text: string | readonly string[], reset = true): void {
+    const spec = FilterSpec.parse(text);
+    this.checkMatches(spec);
+    this.notraceSpec = reset ? spec : this.notraceSpec.concat(spec);
     this.reattach();
   }
 
   /** set_graph_function: function_graph records only these functions and what they call. */
-  setGraphFunction(text: string): void {
-    for (const e of text.split(/[\s,]+/).filter((t) => t.length > 0)) this.checkMatches(e, `'${e}'`);
-    this.graphFunctionText = text.trim();
+  setGraphFunction(text: string | readonly string[]): void {
+    const spec = FilterSpec.parse(text);
+    this.checkMatches(spec);
+    this.graphFunctionSpec = spec;
     for (const inst of this.list) this.resolveGraphOptions(inst);
   }
 
   /** set_graph_notrace: function_graph records neither these functions nor what they call. */
-  setGraphNotrace(text: string): void {
-    for (const e of text.split(/[\s,]+/).filter((t) => t.length > 0)) this.checkMatches(e, `'${e}'`);
-    this.graphNotraceText = text.trim();
+  setGraphNotrace(text: string | readonly string[]): void {
+    const spec = FilterSpec.parse(text);
+    this.checkMatches(spec);
+    this.graphNotraceSpec = spec;
     for (const inst of this.list) this.resolveGraphOptions(inst);
   }
 
   get filters(): { filter: string; notrace: string; triggers: readonly Trigger[]; graphFunction: string; graphNotrace: string } {
     return {
-      filter: this.filterText,
-      notrace: this.notraceText,
+      filter: this.filterSpec.functions.map((e) => e.text).join(' '),
+      notrace: this.notraceSpec.text,
       triggers: this.triggers,
-      graphFunction: this.graphFunctionText,
-      graphNotrace: this.graphNotraceText,
+      graphFunction: this.graphFunctionSpec.text,
+      graphNotrace: this.graphNotraceSpec.text,
     };
   }
 
   /**
-   * Applies the filter and notrace text to a tracer's ops for `inst`, and
-   * registers it - unless the filter selects nothing in this module (its
-   * expressions matched only in other instances), where an empty filter
-   * hash would mean "everything".
+   * The filter expressions that match no function in any instance so far.
+   * While modules may still arrive (a preload, a page) this is what to
+   * report at the end: each of them is an error then.
+   */
+  unmatchedFilters(): UnmatchedFilter[] {
+    const universes = this.list.map((i) => i.ft.filterUniverse);
+    const out: UnmatchedFilter[] = [];
+    const specs: [string, FilterSpec][] = [
+      ['filter', this.filterSpec],
+      ['notrace', this.notraceSpec],
+      ['graph-function', this.graphFunctionSpec],
+      ['graph-notrace', this.graphNotraceSpec],
+    ];
+    for (const [option, spec] of specs) for (const e of spec.unmatched(universes)) out.push({ option, text: e.text });
+    return out;
+  }
+
+  /** Calls `listener` with warnings: filters that match nothing in the first module to arrive. */
+  onWarning(listener: (message: string) => void): void {
+    this.warningListeners.push(listener);
+  }
+
+  /**
+   * Resolves the filter and notrace specs for `inst` and registers the
+   * tracer's ops there - unless the filter adds functions, none of them in
+   * this module: then the module traces nothing (an empty hash would mean
+   * every function).
    */
   registerFiltered(inst: TracedInstance, ops: FtraceOps): void {
-    const filter = this.matchingHere(inst, this.filterText);
-    if (this.filterText !== '' && filter === '') return;
+    const filter = this.filterSpec.functions.length > 0 ? this.filterSpec : FilterSpec.EMPTY;
+    if (inst.ft.resolveFilter(filter).selectsNothing) return;
     inst.ft.setFilter(ops, filter, true);
-    inst.ft.setNotrace(ops, this.matchingHere(inst, this.notraceText), true);
+    inst.ft.setNotrace(ops, this.notraceSpec, true);
     inst.ft.register(ops);
     inst.ops.push(ops);
   }
@@ -300,7 +342,7 @@ export class TraceArray {
   }
 
   instanceInfos(): TraceInstanceInfo[] {
-    return this.list.map((i) => ({ id: i.id, name: i.name, names: i.names }));
+    return this.list.map((i) => ({ id: i.id, name: i.name, names: i.names, importCount: i.ft.metadata.importCount, functionCount: i.ft.metadata.functionCount }));
   }
 
   /** Counters a user should see: what was lost, and why. */
@@ -334,29 +376,26 @@ export class TraceArray {
 
   private attachTriggers(inst: TracedInstance): void {
     for (const t of this.triggers) {
+      // the functions it fires on: its expression without the command
+      const spec = FilterSpec.of([{ ...t.expr, command: null }]);
+      const { hash } = inst.ft.resolveFilter(spec);
+      if (hash.size === 0) continue; // matches in another instance only
       const ops = createOps(
         (ip, parent) => {
           if (t.count === 0) return;
           if (t.count > 0) t.count--;
-          if (t.command === 'traceon') this.tracingOn = true;
-          else if (t.command === 'traceoff') this.tracingOn = false;
-          else this.stackTrace(inst, ip, parent);
+          t.command.fire(this, inst, ip, parent);
         },
         { name: `trigger ${t.text}` },
       );
-      try {
-        inst.ft.setFilter(ops, t.glob, true);
-      } catch (e) {
-        if (e instanceof FilterError) continue; // matches in another instance only
-        throw e;
-      }
+      inst.ft.setFilter(ops, spec, true);
       inst.ft.register(ops);
       inst.triggerOps.push(ops);
     }
   }
 
   /** func:stacktrace: the shadow stack when a graph-style tracer keeps one, else the engine's own stack trace. */
-  private stackTrace(inst: TracedInstance, ip: number, parent: number): void {
+  stackTrace(inst: TracedInstance, ip: number, parent: number): void {
     if (!this.tracingOn) return;
     const frames: number[] = [];
     const st = inst.stack;
@@ -397,30 +436,24 @@ export class TraceArray {
   }
 
   private resolveGraphOptions(inst: TracedInstance): void {
-    inst.graphFunctions = this.graphFunctionText ? new Set(selectIn(inst, this.graphFunctionText)) : null;
-    inst.graphNotrace = new Set(this.graphNotraceText ? selectIn(inst, this.graphNotraceText) : []);
+    inst.graphFunctions = this.graphFunctionSpec.isEmpty ? null : new Set(inst.ft.resolveFilter(this.graphFunctionSpec).hash);
+    inst.graphNotrace = new Set(this.graphNotraceSpec.isEmpty ? [] : inst.ft.resolveFilter(this.graphNotraceSpec).hash);
   }
 
-  /** The expressions of `text` that match something in this instance. */
-  private matchingHere(inst: TracedInstance, text: string): string {
-    return text
-      .split(/[\s,]+/)
-      .filter((e) => e.length > 0 && selectIn(inst, e.replace(/^!/, '')).length > 0)
-      .join(' ');
+  /** An expression that matches nothing in every instance is an error; with no instance yet, the first to arrive says. */
+  private checkMatches(spec: FilterSpec): void {
+    if (this.list.length === 0) return;
+    const missing = spec.unmatched(this.list.map((i) => i.ft.filterUniverse))[0];
+    if (missing) throw new FilterError(`'${missing.text}' matches no function`);
   }
 
-  private checkMatches(expr: string, label: string): void {
-    if (this.list.length === 0) return; // nothing to check against yet
-    if (!this.list.some((inst) => selectIn(inst, expr).length > 0)) throw new FilterError(`${label} matches no function`);
-  }
-}
-
-function selectIn(inst: TracedInstance, text: string): number[] {
-  try {
-    return [...inst.ft.selectFunctions(text)];
-  } catch (e) {
-    if (e instanceof FilterError) return [];
-    throw e;
+  /** At the first instance: the expressions set before it that match nothing there, as warnings. */
+  private warnUnmatched(): void {
+    if (this.list.length !== 1 || this.warningListeners.length === 0) return;
+    for (const u of this.unmatchedFilters()) {
+      const message = `${u.option} '${u.text}' matches no function in ${this.list[0]!.name}; it is an error unless a module loaded later has one`;
+      for (const l of this.warningListeners) l(message);
+    }
   }
 }
 
@@ -428,14 +461,6 @@ function lookupTracer(name: string): Tracer {
   const t = TRACERS.get(name);
   if (!t) throw new Error(`unknown tracer '${name}' (available: ${[...TRACERS.keys()].join(', ')})`);
   return t;
-}
-
-const TRIGGER = /^([^:]*):(traceon|traceoff|stacktrace)(?::(\d+))?$/;
-
-function parseTrigger(expr: string): Trigger | null {
-  const m = TRIGGER.exec(expr);
-  if (!m) return null;
-  return { text: expr, glob: m[1] || '*', command: m[2] as Trigger['command'], count: m[3] !== undefined ? Number(m[3]) : -1 };
 }
 
 /**
