@@ -172,7 +172,8 @@ describe('record -- node: a filter that matches nothing in any module', () => {
     writeFileSync(wasm, readFileSync(path.join(FIXTURES, 'recursion.wasm')));
     const script = path.join(dir, 'two.mjs');
     writeFileSync(script, `const m = await WebAssembly.compile((await import('node:fs')).readFileSync(${JSON.stringify(wasm)}));\nconsole.log(WebAssembly.Module.exports(m).length > 0 ? 'ok' : 'none');\nawait WebAssembly.instantiate(m, {});\n`);
-    const rec = await ftrace(['record', '-t', 'function', '-F', 'mian', '-o', 'typo.data', '--', 'node', script], dir);
+    // --instrument-all: else -F has the pass instrument only what it names, here nothing, and no module is traced
+    const rec = await ftrace(['record', '-t', 'function', '-F', 'mian', '--instrument-all', '-o', 'typo.data', '--', 'node', script], dir);
     expect(rec.code).toBe(0);
     expect(rec.stderr).toContain("wasm-ftrace: warning: filter 'mian' matches no function in ");
     expect(rec.stderr).toContain("wasm-ftrace: error: filter 'mian' matches no function in any traced module\n");
