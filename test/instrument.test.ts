@@ -168,6 +168,18 @@ describe('instrument: options and errors', () => {
     expect(errorOf(() => instrument(corrupt))).toEqual({ kind: 'invalid' });
   });
 
+  it('refuses a module the engine rejects even where binaryen reads past the error', () => {
+    // (func (unreachable) (drop (i64.eqz (i32.const 0)))): invalid, but binaryen drops the unreachable code
+    const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    const types = [1, 4, 1, 0x60, 0, 0];
+    const funcs = [3, 2, 1, 0];
+    const code = [10, 9, 1, 7, 0, 0x00, 0x41, 0, 0x50, 0x1a, 0x0b];
+    const bytes = new Uint8Array([...header, ...types, ...funcs, ...code]);
+    expect(WebAssembly.validate(bytes)).toBe(false);
+    expect(() => instrument(bytes)).toThrow(/^invalid module: /);
+    expect(errorOf(() => instrument(bytes))).toEqual({ kind: 'invalid' });
+  });
+
   it('refuses to instrument twice', () => {
     const once = instrument(input).binary;
     expect(() => instrument(once)).toThrow(/already instrumented/);

@@ -55,9 +55,11 @@ const cLiteralInt64 = (binaryen as unknown as Record<string, (literal: number, v
 /** One scratch BinaryenLiteral for the process: BinaryenConst copies it at once. */
 const LITERAL = raw['_malloc']!(raw['_BinaryenSizeofLiteral']!());
 
-/** An i32.const's value, unsigned. */
-export function constI32(e: Ref): number {
-  return constGetI32(e) >>> 0;
+const constGetI64 = (binaryen as unknown as Record<string, (e: Ref) => bigint>)['_BinaryenConstGetValueI64']!;
+
+/** An index constant's value, unsigned: an i32.const's, or an i64.const's low 32 bits (memory64/table64 indices). */
+export function constIndex(e: Ref): number {
+  return getType(e) === binaryen.i64 ? Number(BigInt.asUintN(32, constGetI64(e))) : constGetI32(e) >>> 0;
 }
 
 /** (i64.const value), built without binaryen.js's marshalling. */

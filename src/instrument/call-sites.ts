@@ -24,7 +24,7 @@ import {
   cGlobalSet,
   cI64,
   cLocalSet,
-  constI32,
+  constIndex,
   functionAddVar,
   functionGetBody,
   functionSetBody,
@@ -215,7 +215,9 @@ class FunctionRewriter {
       // token left behind by a call that never reached a traced prologue (an
       // import in the table, a trap) is taken only by that slot's function.
       const base = SLOT_TAG | (this.tableIndex(e) << 24);
-      before = (slot) => [getId(last) === ID.Const ? constToken(base | (constI32(last) & 0xffffff)) : slotToken(slot(), base)];
+      // a table64's slot is an i64: the token keeps its low 24 bits either way
+      const slot32 = (slot: () => Ref) => (getType(last) === binaryen.i64 ? mod.i32.wrap(slot()) : slot());
+      before = (slot) => [getId(last) === ID.Const ? constToken(base | (constIndex(last) & 0xffffff)) : slotToken(slot32(slot), base)];
     } else {
       const tag = callee;
       before = () => [constToken(tag)];

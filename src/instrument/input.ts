@@ -25,14 +25,15 @@ export function compileGlobs(patterns: readonly string[], option: '--only' | '--
   });
 }
 
-export function readModule(input: Uint8Array): Module {
+/** Reads the input; `engineAccepts` is WebAssembly.validate(input), computed once by the caller. */
+export function readModule(input: Uint8Array, engineAccepts: boolean): Module {
   const read = captureBinaryenOutput(() => readBinary(input, READ_FEATURES));
   if (read.error !== undefined || !read.result) {
     throw new InstrumentError(`invalid module: ${firstLine(read.output, read.error)}`, { kind: 'invalid' });
   }
   const mod = read.result;
   // Engines validate cheaply what they support; binaryen validates the rest.
-  if (!WebAssembly.validate(input as Uint8Array<ArrayBuffer>)) {
+  if (!engineAccepts) {
     const v = captureBinaryenOutput(() => mod.validate());
     if (!v.result) {
       mod.dispose();
@@ -40,6 +41,24 @@ export function readModule(input: Uint8Array): Module {
     }
   }
   return mod;
+}
+
+/**
+ * Binaryen reads past some errors an engine rejects (malformed encodings it
+ * re-encodes, invalid code it drops as unreachable): a module this engine
+ * refuses must not come out as one it runs. When the output still fails
+ * validation, the engine lacks a feature the module uses, and that is no
+ * reason to refuse it (a newer engine runs it).
+ */
+export function checkNotRepaired(input: Uint8Array, engineAccepts: boolean, output: Uint8Array<ArrayBuffer>): void {
+  if (engineAccepts || !WebAssembly.validate(output)) return;
+  let reason = 'this engine rejects it';
+  try {
+    new WebAssembly.Module(input as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    reason = (e as Error).message.replace(/^WebAssembly\.Module\(\): /, '');
+  }
+  throw new InstrumentError(`invalid module: ${reason}`, { kind: 'invalid' });
 }
 
 function firstLine(output: string[], error: unknown): string {

@@ -54,7 +54,7 @@ import { emitModule } from './emit.js';
 import { InstrumentError } from './errors.js';
 import { addHooks } from './hooks.js';
 import { captureBinaryenOutput } from './binaryen.js';
-import { checkedSections, compileGlobs, readModule } from './input.js';
+import { checkedSections, checkNotRepaired, compileGlobs, readModule } from './input.js';
 import { addPrologues } from './prologue.js';
 import { scanModule } from './scan.js';
 import { parseNameSection } from './wasm-binary.js';
@@ -114,7 +114,8 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   const inputNames = nameSection ? parseNameSection(input, nameSection) : undefined;
   const staleDebugInfo = sections.find((s) => s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL')?.name;
 
-  const mod = readModule(input);
+  const engineAccepts = WebAssembly.validate(input as Uint8Array<ArrayBuffer>);
+  const mod = readModule(input, engineAccepts);
   try {
     const warnings: string[] = [];
     return binaryenStep(() => {

@@ -6,7 +6,7 @@
  */
 import { ByteReader, SectionId, findSection, functionName, matchesAny, type Glob, type Section } from '../abi/index.js';
 import binaryen, { type FunctionInfo, type Module } from './binaryen.js';
-import { constI32, elemGetData, elemGetLength, elemGetOffset, elemGetTable, elemIsPassive, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
+import { constIndex, elemGetData, elemGetLength, elemGetOffset, elemGetTable, elemIsPassive, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
 import { ID } from './children.js';
 import { SLOT_TAG, type ModuleScan } from './context.js';
 import { InstrumentError } from './errors.js';
@@ -97,7 +97,7 @@ function tableReachability(mod: Module, fnRefs: readonly Ref[]): Pick<ModuleScan
   const escapes = new Set<number>();
   for (let k = 0; k < mod.getNumElementSegments(); k++) {
     const seg = elementSegment(mod.getElementSegmentByIndex(k));
-    const offset = seg.offset && getId(seg.offset) === ID.Const ? constI32(seg.offset) : null;
+    const offset = seg.offset && getId(seg.offset) === ID.Const ? constIndex(seg.offset) : null;
     const table = seg.table === 0 ? undefined : tables.get(seg.table);
     seg.data.forEach((name, j) => {
       const ip = name === 0 ? undefined : ipByName.get(name);
