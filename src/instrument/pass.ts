@@ -135,6 +135,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
       addPrologues(ctx);
       warnings.push(...opaqueWarnings(ctx));
       const { binary, metadata } = emitModule(ctx, input, sections, inputNames?.moduleName);
+      checkNotRepaired(input, engineAccepts, binary);
       const { functionCount, importCount, counts } = ctx;
       return {
         binary,
