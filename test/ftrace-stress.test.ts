@@ -1,22 +1,41 @@
 /**
  * Randomized interleavings of register, unregister, filter changes, the
  * ftrace_enabled switch and wasm calls, from outside and from inside
- * callbacks (nested dispatch), against a model of what ftrace promises:
- *   - no ops is called after its unregister returned;
+ * callbacks (nested dispatch), entries and exits, against a model of what
+ * ftrace promises:
+ *   - no ops is called (func or retfunc) after its unregister returned;
  *   - each dispatch calls exactly the ops whose hashes allow the ip (and that
  *     are not already running);
  *   - a function no ops wants never reaches the hook, and one that some ops
  *     wants always does (the guards are exact);
- *   - the direct/list choice always follows update_ftrace_function()'s rule.
+ *   - the direct/list choice always follows update_ftrace_function()'s rule;
+ *   - a callback that throws leaves its ops callable again (busy reset).
+ *
+ * The generator is biased toward the interleavings where those promises are
+ * hard to keep: unregistering an ops that comes later in the walk in
+ * progress, nested walks, throwing callbacks, exit walks. Coverage counters
+ * say how often each happened, and the test asserts them, so it cannot pass
+ * by never getting there. At its fixed seed it fails with the ENABLED
+ * re-check of the list walk removed, with the busy reset for a throwing
+ * callback removed, and with the exit walk's ENABLED check removed.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createOps, Ftrace, FtraceError, FTRACE_OPS_FL_ENABLED, type FtraceOps } from '../src/ftrace/index.js';
-import { coreModule, IP } from './helpers/core-fixture.js';
+import { instrument } from '../src/index.js';
+import { CORE_WAT, IP } from './helpers/core-fixture.js';
+import { wat } from './helpers/wat.js';
+
+/** the core fixture with exit hooks: mcount_exit on every way out */
+const exitModule = (() => {
+  const r = instrument(wat(CORE_WAT), { exitHooks: true });
+  return { metadata: r.metadata, module: new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>) };
+})();
 
 const TRACED = [IP.main, IP.fib, IP.leaf, IP.helper_a, IP.helper_b, IP.callback];
-/** filter text -> the ips the model expects it to select (hand-resolved) */
+/** filter text -> the ips the model expects it to select (hand-resolved); '' (everything) twice: more ops per walk */
 const FILTERS: [string, number[]][] = [
+  ['', []],
   ['', []],
   ['fib', [IP.fib]],
   ['leaf', [IP.leaf]],
@@ -39,30 +58,81 @@ type Action =
   | { kind: 'register' | 'unregister'; op: number }
   | { kind: 'filter' | 'notrace'; op: number; text: number }
   | { kind: 'call'; fn: number }
-  | { kind: 'toggle' };
+  | { kind: 'toggle' }
+  /** only in callbacks: throw after the ops' own work (the exception unwinds through wasm) */
+  | { kind: 'throw' }
+  /** only in callbacks: unregister the ops that comes next in the walk in progress */
+  | { kind: 'unregisterNext' };
 
+const opArb = fc.nat(NOPS - 1);
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('register' as const, 'unregister' as const), op: fc.nat(NOPS - 1) }),
-  fc.record({ kind: fc.constantFrom('filter' as const, 'notrace' as const), op: fc.nat(NOPS - 1), text: fc.nat(FILTERS.length - 1) }),
+  fc.record({ kind: fc.constantFrom('register' as const, 'unregister' as const), op: opArb }),
+  fc.record({ kind: fc.constantFrom('filter' as const, 'notrace' as const), op: opArb, text: fc.nat(FILTERS.length - 1) }),
   fc.record({ kind: fc.constant('call' as const), fn: fc.nat(CALLS.length - 1) }),
   fc.constant({ kind: 'toggle' as const }),
 );
+/** What callbacks do: mostly the dangerous things (unregister, nested calls, throws). */
+const callbackActionArb: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('unregister' as const), op: opArb }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'unregisterNext' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('call' as const), fn: fc.nat(CALLS.length - 1) }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'throw' as const }) },
+  { weight: 2, arbitrary: actionArb },
+);
+/** Top level: registrations first and often, so that walks hold several ops. */
+const topActionArb: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('register' as const), op: opArb }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('call' as const), fn: fc.nat(CALLS.length - 1) }) },
+  { weight: 2, arbitrary: actionArb },
+);
+const scriptsArb = fc.array(fc.array(callbackActionArb, { maxLength: 4 }), { minLength: NOPS, maxLength: NOPS });
+
+class StressThrow extends Error {}
+
+/** How often each dangerous interleaving happened, over all scenarios run. */
+export interface Coverage {
+  scenarios: number;
+  /** a dispatch inside a callback (a walk below a walk) */
+  nestedWalks: number;
+  /** inside a walk, an ops still to come in that walk (and wanted) was unregistered */
+  unregisterLaterInWalk: number;
+  /** the same, inside an exit walk */
+  unregisterLaterInExitWalk: number;
+  /** callbacks that threw, with the list walk below them */
+  throwsInListWalk: number;
+  /** calls of an ops after it threw */
+  callsAfterThrow: number;
+  /** exit dispatches through the list */
+  exitWalks: number;
+}
+
+export function newCoverage(): Coverage {
+  return { scenarios: 0, nestedWalks: 0, unregisterLaterInWalk: 0, unregisterLaterInExitWalk: 0, throwsInListWalk: 0, callsAfterThrow: 0, exitWalks: 0 };
+}
 
 interface Frame {
   ip: number;
+  exit: boolean;
+  /** the list this walk loaded (list mode), to know what is still to come */
+  list: readonly FtraceOps[] | null;
+  /** the ops running now in this walk */
+  current: number;
   expected: Set<number>;
   actual: Set<number>;
   dirty: Set<number>;
 }
 
-function runScenario(actions: Action[], scripts: Action[][]): void {
-  const ft = new Ftrace(coreModule.metadata);
+export function runScenario(actions: Action[], scripts: Action[][], exitScripts: Action[][], coverage: Coverage = newCoverage()): void {
+  coverage.scenarios++;
+  const ft = new Ftrace(exitModule.metadata);
   const model = {
     registered: new Array<boolean>(NOPS).fill(false),
     filter: new Array<Set<number>>(NOPS).fill(new Set()),
     notrace: new Array<Set<number>>(NOPS).fill(new Set()),
     busy: new Array<number>(NOPS).fill(0),
     invocations: new Array<number>(NOPS).fill(0),
+    exitInvocations: new Array<number>(NOPS).fill(0),
+    threw: new Array<boolean>(NOPS).fill(false),
     enabled: true,
   };
   const wants = (i: number, ip: number) =>
@@ -78,28 +148,51 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
   };
 
   const ops: FtraceOps[] = [];
+  /** the callback body for ops i, entry or exit: check, record, run its script */
+  const invoke = (i: number, exit: boolean) => {
+    // never called after unregister returned
+    expect(model.registered[i], `ops ${i} ${exit ? 'retfunc' : 'func'} called while unregistered`).toBe(true);
+    expect(ops[i]!.flags & FTRACE_OPS_FL_ENABLED).toBeTruthy();
+    const frame = frames[frames.length - 1]!;
+    frame.actual.add(i);
+    frame.current = i;
+    if (model.threw[i]) coverage.callsAfterThrow++;
+    const n = exit ? model.exitInvocations[i]!++ : model.invocations[i]!++;
+    const action = (exit ? exitScripts : scripts)[i]?.[n];
+    model.busy[i]!++;
+    try {
+      if (action) perform(action);
+    } finally {
+      model.busy[i]!--;
+    }
+  };
   for (let i = 0; i < NOPS; i++) {
-    const op = createOps(
-      () => {
-        // never called after unregister returned
-        expect(model.registered[i], `ops ${i} called while unregistered`).toBe(true);
-        expect(op.flags & FTRACE_OPS_FL_ENABLED).toBeTruthy();
-        frames[frames.length - 1]!.actual.add(i);
-        const n = model.invocations[i]!++;
-        const action = scripts[i]?.[n];
-        model.busy[i]!++;
-        try {
-          if (action) perform(action);
-        } finally {
-          model.busy[i]!--;
-        }
-      },
-      { name: `ops${i}`, dynamic: isDynamic(i) },
-    );
+    const op = createOps(() => invoke(i, false), { name: `ops${i}`, dynamic: isDynamic(i), retfunc: () => invoke(i, true) });
     ops.push(op);
   }
 
-  const instance = new WebAssembly.Instance(coreModule.module, {
+  const dispatch = (ip: number, exit: boolean, run: () => void) => {
+    const expected = new Set<number>();
+    for (let i = 0; i < NOPS; i++) if (model.enabled && wants(i, ip) && model.busy[i] === 0) expected.add(i);
+    if (frames.length > 0) coverage.nestedWalks++;
+    // every ops has a retfunc: exits go through the list exactly when entries do
+    const list = ft.mode === 'list' ? ft.registered : null;
+    if (exit && list) coverage.exitWalks++;
+    const frame: Frame = { ip, exit, list, current: -1, expected, actual: new Set(), dirty: new Set() };
+    frames.push(frame);
+    try {
+      run();
+    } finally {
+      frames.pop();
+    }
+    for (let i = 0; i < NOPS; i++) {
+      if (frame.dirty.has(i)) continue; // changed during this dispatch: either answer is right
+      expect(frame.actual.has(i), `ops ${i} for ${exit ? 'exit of ' : ''}ip ${ip}`).toBe(frame.expected.has(i));
+    }
+    return frame;
+  };
+
+  const instance = new WebAssembly.Instance(exitModule.module, {
     env: {
       enter: (ip: number) => {
         const wanted = model.enabled && [...Array(NOPS).keys()].some((i) => wants(i, ip));
@@ -116,21 +209,18 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
     ftrace: {
       ...ft.imports,
       mcount: (ip: number, parent: number) => {
-        const expected = new Set<number>();
-        for (let i = 0; i < NOPS; i++) if (model.enabled && wants(i, ip) && model.busy[i] === 0) expected.add(i);
         const wantedAtStart = model.enabled && [...Array(NOPS).keys()].some((i) => wants(i, ip));
-        const frame: Frame = { ip, expected, actual: new Set(), dirty: new Set() };
-        frames.push(frame);
-        try {
-          ft.mcount(ip, parent);
-        } finally {
-          frames.pop();
-        }
-        for (let i = 0; i < NOPS; i++) {
-          if (frame.dirty.has(i)) continue; // changed during this dispatch: either answer is right
-          expect(frame.actual.has(i), `ops ${i} for ip ${ip}`).toBe(frame.expected.has(i));
-        }
+        const frame = dispatch(ip, false, () => ft.mcount(ip, parent));
         justDispatched = { ip, wanted: wantedAtStart, changed: frame.dirty.size > 0 };
+      },
+      mcount_exit: (ip: number) => {
+        // exits of functions some ops wants with a retfunc; the exit guards are the core's business here
+        const expected = model.enabled && [...Array(NOPS).keys()].some((i) => wants(i, ip));
+        if (!expected) {
+          ft.mcountExit(ip);
+          return;
+        }
+        dispatch(ip, true, () => ft.mcountExit(ip));
       },
     },
   });
@@ -141,6 +231,13 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
     const live = [...Array(NOPS).keys()].filter((i) => model.registered[i]);
     const rule = !model.enabled || live.length === 0 ? 'none' : live.length === 1 && !isDynamic(live[0]!) ? 'direct' : 'list';
     expect(ft.mode).toBe(rule);
+  };
+
+  /** Is ops j still to come in the walk of `frame` (after the ops running now), and would it be called? */
+  const laterInWalk = (frame: Frame, j: number): boolean => {
+    if (!frame.list || !frame.expected.has(j) || frame.actual.has(j)) return false;
+    const at = frame.list.indexOf(ops[j]!);
+    return at >= 0 && at > frame.list.indexOf(ops[frame.current]!);
   };
 
   function perform(a: Action): void {
@@ -158,6 +255,11 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
         if (!model.registered[a.op]) {
           expect(() => ft.unregister(ops[a.op]!)).toThrow(FtraceError);
         } else {
+          const frame = frames[frames.length - 1];
+          if (frame && laterInWalk(frame, a.op)) {
+            if (frame.exit) coverage.unregisterLaterInExitWalk++;
+            else coverage.unregisterLaterInWalk++;
+          }
           markDirty(a.op);
           ft.unregister(ops[a.op]!);
           model.registered[a.op] = false; // from here on it must never be called
@@ -183,8 +285,31 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
         break;
       case 'call': {
         const [name, args] = CALLS[a.fn]!;
-        exports[name]!(...args);
+        try {
+          exports[name]!(...args);
+        } catch (e) {
+          if (!(e instanceof StressThrow)) throw e;
+          // the walks it unwound never got to their checks; the hook's token is stale
+          justDispatched = null;
+        }
         break;
+      }
+      case 'unregisterNext': {
+        const frame = frames[frames.length - 1];
+        if (!frame?.list) break;
+        const next = frame.list[frame.list.indexOf(ops[frame.current]!) + 1];
+        if (next !== undefined) perform({ kind: 'unregister', op: ops.indexOf(next) });
+        break;
+      }
+      case 'throw': {
+        const frame = frames[frames.length - 1];
+        if (!frame) break; // only callbacks throw
+        const running = frame.current;
+        if (frame.list) coverage.throwsInListWalk++;
+        model.threw[running] = true;
+        // every walk this unwinds may have skipped ops it would have called
+        markDirty('all');
+        throw new StressThrow(`ops ${running} throws`);
       }
     }
     checkMode();
@@ -194,26 +319,43 @@ function runScenario(actions: Action[], scripts: Action[][]): void {
   expect(ft.rcu.depth).toBe(0);
 }
 
+export const STRESS_SEED = 20261126;
+export const STRESS_RUNS = 300;
+
+/** The property, run at the fixed seed; returns the coverage it reached. */
+export function stress(runs = STRESS_RUNS, seed = STRESS_SEED): Coverage {
+  const coverage = newCoverage();
+  fc.assert(
+    fc.property(fc.array(topActionArb, { minLength: 1, maxLength: 30 }), scriptsArb, scriptsArb, (actions, scripts, exitScripts) =>
+      runScenario(actions, scripts, exitScripts, coverage),
+    ),
+    { numRuns: runs, seed },
+  );
+  return coverage;
+}
+
 describe('ftrace core under random interleavings', () => {
-  it('keeps every promise across 400 random scenarios', () => {
-    fc.assert(
-      fc.property(
-        fc.array(actionArb, { minLength: 1, maxLength: 40 }),
-        fc.array(fc.array(actionArb, { maxLength: 3 }), { minLength: NOPS, maxLength: NOPS }),
-        (actions, scripts) => runScenario(actions, scripts),
-      ),
-      { numRuns: 400, seed: 20261126 },
-    );
+  it('keeps every promise across random scenarios, reaching every dangerous interleaving many times', () => {
+    const c = stress();
+    // Not vacuous: the scenarios got where the promises are at stake.
+    expect(c.nestedWalks).toBeGreaterThan(200);
+    expect(c.unregisterLaterInWalk).toBeGreaterThan(20);
+    expect(c.unregisterLaterInExitWalk).toBeGreaterThan(5);
+    expect(c.throwsInListWalk).toBeGreaterThan(50);
+    expect(c.callsAfterThrow).toBeGreaterThan(50);
+    expect(c.exitWalks).toBeGreaterThan(200);
   });
 
-  it('is not vacuous: scenarios reach nested dispatch and in-callback unregister', () => {
-    // One hand-picked scenario exercising the paths the random ones are meant to hit.
+  it('a hand-picked scenario: nested dispatch and an unregister of a later ops in the walk', () => {
+    const coverage = newCoverage();
     const actions: Action[] = [
       { kind: 'register', op: 0 },
       { kind: 'register', op: 2 },
-      { kind: 'call', fn: 0 },
+      { kind: 'call', fn: 2 },
     ];
-    const scripts: Action[][] = [[{ kind: 'call', fn: 2 }], [], [{ kind: 'unregister', op: 2 }], []];
-    expect(() => runScenario(actions, scripts)).not.toThrow();
+    // ops 0 (first in the walk for leaf) unregisters ops 2, which comes next
+    const scripts: Action[][] = [[{ kind: 'unregister', op: 2 }], [], [], []];
+    expect(() => runScenario(actions, scripts, [[], [], [], []], coverage)).not.toThrow();
+    expect(coverage.unregisterLaterInWalk).toBe(1);
   });
 });
