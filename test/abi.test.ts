@@ -70,6 +70,11 @@ describe('abi: layering', () => {
       expect(reached, `src/${dir} reaches ${reached.join(', ')}`).toEqual([]);
     }
   });
+
+  it('src/datafile is the format only: it reaches no tracer, recorder, runtime or command', () => {
+    const reached = [...reachable(filesUnder('datafile'))].filter((f) => /^(tracers|record|runtime|cli|ftrace|instrument)\//.test(f));
+    expect(reached).toEqual([]);
+  });
 });
 
 describe('runtime: the interceptor without the pass', () => {

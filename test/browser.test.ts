@@ -54,7 +54,7 @@ describe('browser bundle', () => {
     const specifiers = [...text.matchAll(/(?:\bimport\s*\(\s*|\bfrom\s*|\bimport\s+|\brequire\s*\(\s*)["'](node:[^"']+)["']/g)].map((m) => m[1]);
     expect(specifiers).toEqual([]);
     expect(text.includes('globalThis.process.getBuiltinModule("module")')).toBe(true);
-    expect(/node-writer|node-reader|node:wasi|node:worker_threads/.exec(text)?.[0]).toBeUndefined();
+    expect(/record\/writer|node-reader|node:wasi|node:worker_threads/.exec(text)?.[0]).toBeUndefined();
     const lib = (await import(BUNDLE)) as Record<string, unknown>;
     for (const key of Object.keys(nodeEntry)) expect(typeof lib[key], key).toBe(typeof (nodeEntry as Record<string, unknown>)[key]);
     for (const key of ['attach', 'installInterceptor', 'decodeDataFile', 'formatFtraceText', 'toChromeTrace']) expect(typeof lib[key], key).toBe('function');

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { startRecording } from '../src/datafile/node-writer.js';
+import { startRecording } from '../src/record/writer.js';
 import { instrument } from '../src/index.js';
 import { formatChromeTrace, formatFolded, formatFtraceText } from '../src/output/index.js';
 import { TraceArray } from '../src/tracers/index.js';

@@ -19,7 +19,7 @@ import {
   type DataFileChunk,
 } from '../src/datafile/index.js';
 import { readDataFile, streamDataFile } from '../src/datafile/node-reader.js';
-import { startRecording } from '../src/datafile/node-writer.js';
+import { startRecording } from '../src/record/writer.js';
 import { formatFtraceText } from '../src/output/index.js';
 import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, type TraceEvent } from '../src/ring/event.js';
 import { RING_BYTES_PER_RECORD, RingBuffer, type RingColumns } from '../src/ring/ring-buffer.js';

@@ -1,7 +1,7 @@
 /** File and stream helpers for the CLI: atomic writes and user-facing read errors. */
 import { closeSync, openSync, renameSync, rmSync, writeSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeFsError } from '../datafile/node-writer.js';
+import { describeFsError } from '../datafile/fs-errors.js';
 import { CliError } from './errors.js';
 
 export interface CliIO {

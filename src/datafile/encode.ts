@@ -1,10 +1,9 @@
 /**
  * Writing the data file (format.ts, FORMAT.md): each function returns whole
  * chunks, header and padding included, ready to append. Pure and
- * browser-safe; node-writer.ts puts them in a file.
+ * browser-safe; src/record/writer.ts puts them in a file.
  */
 import { EVENT_MARKER } from '../ring/event.js';
-import type { TracedInstance } from '../tracers/trace-array.js';
 import {
   CHUNK_EVTS,
   CHUNK_FOOT,
@@ -141,17 +140,4 @@ function sealChunk(chunk: Uint8Array, type: number, payloadLength: number): void
 
 function json(value: unknown): Uint8Array {
   return utf8.encode(JSON.stringify(value));
-}
-
-/** The INST chunk's content for a traced instance (what a recorder writes as each instance appears). */
-export function instanceChunk(inst: TracedInstance): DataFileInstance {
-  const meta = inst.ft.metadata;
-  return {
-    id: inst.id,
-    name: inst.name,
-    ...(inst.moduleHash !== undefined ? { moduleHash: inst.moduleHash } : {}),
-    functionCount: meta.functionCount,
-    importCount: meta.importCount,
-    names: [...inst.names],
-  };
 }

@@ -1,7 +1,8 @@
 /**
  * The trace data file: format (format.ts, FORMAT.md), encoder and decoder.
  * No Node APIs: browsers read data files too. The Node file reader and
- * writer are separate entry points: ./node-reader.js and ./node-writer.js.
+ * reader is a separate entry point (./node-reader.js); writing a data file while
+ * a program runs is src/record (it knows the trace array; the format does not).
  */
 export {
   DATA_FILE_MAGIC,

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { DataFileDecoder, columnsToEvents, type DataFileChunk, type DataFileSummary, type DecodedDataFile, type EventFilter } from './decode.js';
 import { DataFileError } from './format.js';
-import { describeFsError } from './node-writer.js';
+import { describeFsError } from './fs-errors.js';
 
 export interface StreamOptions {
   /** bytes read at a time; default 1 MiB */

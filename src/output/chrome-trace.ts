@@ -39,7 +39,7 @@ import {
 } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
-import { walkCalls } from './profile.js';
+import { walkCalls } from './calls.js';
 import { StackTraces } from './stack-traces.js';
 
 export interface ChromeTraceEvent {

@@ -29,7 +29,7 @@ import { printable } from './printable.js';
 import { EVENT_ENTRY, clockHasTime, traceHasExits, type TraceStream, type TraceInstanceInfo } from '../ring/event.js';
 import { HOST_IP, functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
-import { walkCalls, type CallFrame } from './profile.js';
+import { walkCalls, type CallFrame } from './calls.js';
 
 export type FoldedWeight = 'calls' | 'time';
 

@@ -34,7 +34,7 @@
 import { functionName } from '../abi/index.js';
 import { EVENT_ENTRY, EVENT_MARKER, traceHasExits, type TraceEvent, type TraceStream } from '../ring/event.js';
 import { instanceTable } from './ftrace-text.js';
-import { walkCalls } from './profile.js';
+import { walkCalls } from './calls.js';
 import { ProtoWriter } from './protobuf.js';
 import { StackTraces } from './stack-traces.js';
 

@@ -18,7 +18,7 @@
  */
 import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { startRecording, type Recording } from '../datafile/node-writer.js';
+import { startRecording, type Recording } from '../record/writer.js';
 import { instrument } from '../instrument/pass.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { diskInstrumentCache } from './instrument-cache.js';

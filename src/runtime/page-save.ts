@@ -4,7 +4,8 @@
  * other readers take it. Loaded on demand by page.ts, so that the small
  * runtime does not carry the encoder. Browser-safe.
  */
-import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble, instanceChunk } from '../datafile/encode.js';
+import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble } from '../datafile/encode.js';
+import { instanceChunk } from '../record/instance-chunk.js';
 import type { RingColumns } from '../ring/ring-buffer.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 

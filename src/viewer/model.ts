@@ -10,7 +10,7 @@
 import type { TraceData } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { instanceTable } from '../output/ftrace-text.js';
-import { walkCalls, type CallFrame } from '../output/profile.js';
+import { walkCalls, type CallFrame } from '../output/calls.js';
 
 /** the call's EXIT is not in the trace (a trap unwound it, or the trace ends first) */
 export const CALL_NO_EXIT = 1;

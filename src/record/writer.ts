@@ -18,8 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceArray } from '../tracers/trace-array.js';
 import type { RingColumns } from '../ring/ring-buffer.js';
-import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble, eventsChunkBytes, instanceChunk } from './encode.js';
-import { DataFileError, type DataFileFooter, type DataFileHeader } from './format.js';
+import { encodeEvents, encodeFooter, encodeHeader, encodeInstance, encodePreamble, eventsChunkBytes } from '../datafile/encode.js';
+import { instanceChunk } from './instance-chunk.js';
+import { DataFileError, type DataFileFooter, type DataFileHeader } from '../datafile/format.js';
+import { describeFsError } from '../datafile/fs-errors.js';
 
 export interface RecordingOptions {
   /** the data file to write (created or replaced on close()) */
@@ -306,29 +308,5 @@ function syncDirectory(dir: string): void {
     // Windows cannot open a directory; the rename itself is still atomic.
   } finally {
     if (fd >= 0) fs.closeSync(fd);
-  }
-}
-
-export function describeFsError(e: unknown): string {
-  if (e instanceof DataFileError) return e.message;
-  const err = e as NodeJS.ErrnoException;
-  switch (err?.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a path component is not a directory';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOSPC':
-      return 'no space left on device';
-    case 'EEXIST':
-      return 'file exists';
-    default:
-      return err?.message ?? String(e);
   }
 }

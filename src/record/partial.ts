@@ -8,9 +8,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeFooter } from './encode.js';
-import { DataFileError, type DataFileFooter } from './format.js';
-import { streamDataFile } from './node-reader.js';
+import { encodeFooter } from '../datafile/encode.js';
+import { DataFileError, type DataFileFooter } from '../datafile/format.js';
+import { streamDataFile } from '../datafile/node-reader.js';
 
 /** The temporary files a recorder in process `pid` left for `target`. */
 export function partialsOf(target: string, pid: number): string[] {
