@@ -47,7 +47,7 @@
  *   emit.ts        the binary, its name section and the metadata section
  * c-api.ts holds the binaryen C API functions they call directly.
  */
-import { METADATA_SECTION, findCustomSection, type FtraceMetadata } from '../abi/index.js';
+import { METADATA_SECTION, WasmFormatError, findCustomSection, type FtraceMetadata, type Section } from '../abi/index.js';
 import { opaqueWarnings, rewriteCallSites } from './call-sites.js';
 import type { PassContext } from './context.js';
 import { emitModule } from './emit.js';
@@ -56,6 +56,7 @@ import { addHooks } from './hooks.js';
 import { captureBinaryenOutput } from './binaryen.js';
 import { checkedSections, checkNotRepaired, compileGlobs, readModule } from './input.js';
 import { addPrologues } from './prologue.js';
+import { checkDeclaredCounts } from './sanity.js';
 import { scanModule } from './scan.js';
 import { parseNameSection } from './wasm-binary.js';
 
@@ -108,6 +109,27 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   if (findCustomSection(sections, METADATA_SECTION)) {
     throw new InstrumentError('module is already instrumented by wasm-ftrace (it has a wasm-ftrace section)', { kind: 'already-instrumented' });
   }
+  checkDeclaredCounts(input, sections);
+  // Engines ignore a damaged name section; so do we: a module the engine
+  // accepts is instrumented without its names, with a warning.
+  const names = findCustomSection(sections, 'name');
+  if (names === undefined || !WebAssembly.validate(input as Uint8Array<ArrayBuffer>)) return instrumentSections(input, sections, options);
+  let damage: string;
+  try {
+    return instrumentSections(input, sections, options);
+  } catch (e) {
+    if (!(e instanceof InstrumentError || e instanceof WasmFormatError) || (e instanceof InstrumentError && e.kind !== 'invalid')) throw e;
+    damage = e.message.replace(/^invalid module: /, '');
+  }
+  const stripped = new Uint8Array(input.length - (names.end - names.start));
+  stripped.set(input.subarray(0, names.start));
+  stripped.set(input.subarray(names.end), names.start);
+  const result = instrumentSections(stripped, checkedSections(stripped), options);
+  result.warnings.unshift(`the module's name section is damaged (${damage}): instrumented without its names`);
+  return result;
+}
+
+function instrumentSections(input: Uint8Array, sections: Section[], options: InstrumentOptions): InstrumentResult {
   const only = compileGlobs(options.only ?? [], '--only');
   const notrace = compileGlobs(options.notrace ?? [], '--notrace');
   const nameSection = findCustomSection(sections, 'name');
