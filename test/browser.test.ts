@@ -215,8 +215,12 @@ describe('wasm-ftrace/runtime (no binaryen.js)', () => {
       for (const [name, args] of calls) (instance.exports[name] as (...a: number[]) => number)(...args);
       const plain = await WebAssembly.instantiateStreaming(fetch('/wasm-fixtures/build/recursion.wasm'));
       const stillWorks = (plain.instance.exports['fact'] as (n: number) => number)(5);
-      return { trace: ft.read(), modules: ft.modules.map((m) => ({ name: m.name, status: m.status })), stillWorks, viaGlobal: (globalThis as Record<string, unknown>)['wasmFtrace'] === ft };
+      // the viewer handoff: the trace in an overlay, the viewer loaded on demand
+      const viewer = await ft.view();
+      const viewed = { events: viewer.stats().events, overlay: document.querySelectorAll('body > div .wft').length };
+      return { trace: ft.read(), modules: ft.modules.map((m) => ({ name: m.name, status: m.status })), stillWorks, viaGlobal: (globalThis as Record<string, unknown>)['wasmFtrace'] === ft, viewed };
     }, calls);
+    expect(got.viewed).toEqual({ events: got.trace.events.length, overlay: 1 });
     const want = await traceInNode();
     expect(got.modules).toEqual([
       { name: 'recursion.wasm', status: 'preinstrumented' },

@@ -17,6 +17,7 @@ import { installInterceptor, type InterceptedModule, type Interceptor } from './
 import { pageClockOptions } from './page-clock.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
+import type { Viewer } from '../viewer/main.js';
 
 /** The name of the control API on globalThis. */
 export const GLOBAL_NAME = 'wasmFtrace';
@@ -61,6 +62,12 @@ export interface PageTracer {
    * into memory first.
    */
   save(fileName?: string): Promise<Uint8Array>;
+  /**
+   * The trace in the viewer (timeline, flame graph, profile), loaded on
+   * demand: mounted into `element`, or into an overlay over the page (its
+   * close button removes it). A snapshot: call again for newer events.
+   */
+  view(element?: HTMLElement): Promise<Viewer>;
   /** ftrace's text (`cat trace`) */
   text(options?: FtraceTextOptions): string;
   /** Chrome trace JSON (Perfetto, chrome://tracing) */
@@ -125,6 +132,12 @@ export function attach(options: AttachOptions = {}): PageTracer {
       const bytes = encodePageTrace(tr, spill.chunks, started);
       if (fileName && typeof document !== 'undefined') download(bytes, fileName);
       return bytes;
+    },
+    async view(element) {
+      // the viewer mounts itself into <body> on load unless told not to
+      if (!document.querySelector('meta[name="wasm-ftrace-viewer"]')) document.head.append(Object.assign(document.createElement('meta'), { name: 'wasm-ftrace-viewer', content: 'manual' }));
+      const { mountViewer } = await import('../viewer/main.js');
+      return mountViewer(element ?? overlay(), spill.read());
     },
     text: (o) => formatFtraceText(spill.read(), o, tr.tracer.printText),
     chrome: () => formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
@@ -215,4 +228,17 @@ function download(bytes: Uint8Array, fileName: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** A box over the whole page for the viewer, with a close button. */
+function overlay(): HTMLElement {
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;inset:2vh 2vw;z-index:2147483647;background:#fff;border:1px solid #888;box-shadow:0 4px 24px #0006;overflow:auto';
+  const close = Object.assign(document.createElement('button'), { textContent: 'close' });
+  close.style.cssText = 'position:absolute;top:4px;right:8px;z-index:1;cursor:pointer';
+  close.addEventListener('click', () => box.remove());
+  const inner = document.createElement('div');
+  box.append(close, inner);
+  document.body.append(box);
+  return inner;
 }
