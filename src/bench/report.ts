@@ -3,9 +3,8 @@
  * chart (written by hand: a horizontal bar chart on a log scale, no
  * dependencies).
  */
-import type { BenchResult, WorkloadResult } from './hook-overhead.js';
 import type { NativePeer } from './native-peer.js';
-import type { TargetResult } from './targets.js';
+import type { BenchResult, TargetResult, WorkloadResult } from './results.js';
 
 const fmtMs = (x: number): string => (!Number.isFinite(x) ? '-' : x < 0.1 ? x.toPrecision(3) : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(1));
 const fmtNs = (x: number): string => (!Number.isFinite(x) ? '-' : Math.abs(x) < 0.005 ? '0.00' : Math.abs(x) < 10 ? x.toFixed(2) : x.toFixed(1));

@@ -3,24 +3,9 @@
  * run, never absolute times), with what stands in the way of each missed one
  * worked out from the measured costs.
  */
-import type { BenchResult, ScenarioResult, WorkloadResult } from './hook-overhead.js';
+import type { BenchResult, ScenarioResult, TargetResult, WorkloadResult } from './results.js';
 
-export interface TargetResult {
-  /** the scenario the target is about */
-  scenario: string;
-  workload: string;
-  /** the target as the issue states it */
-  target: string;
-  /** measured and allowed, in `unit` */
-  measured: number;
-  limit: number;
-  unit: string;
-  met: boolean;
-  /** how far from the limit, in words */
-  margin: string;
-  /** what stands in the way (missed targets), or what the figure means */
-  note: string;
-}
+export type { TargetResult } from './results.js';
 
 const ns = (x: number): string => `${x.toFixed(x < 10 ? 2 : 1)} ns`;
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

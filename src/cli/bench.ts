@@ -10,7 +10,7 @@ import { SCENARIO_IDS } from '../bench/scenarios.js';
 import { BenchError, unsupportedImports, type WasmWorkloadSpec } from '../bench/workloads.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { positiveInt } from './options.js';
 
 interface BenchFlags {

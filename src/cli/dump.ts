@@ -10,7 +10,7 @@ import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, 
 import { functionName } from '../abi/index.js';
 import { UsageError } from './errors.js';
 import { withOutput } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { withStatus } from './status.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, openTrace } from './trace-file.js';

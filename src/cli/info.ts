@@ -2,7 +2,7 @@
 import { printable } from '../output/printable.js';
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { describeClockInfo } from '../clock/worker-clock.js';
 import type { DataFileHeader } from '../datafile/format.js';
 import { clockHasTime } from '../ring/event.js';

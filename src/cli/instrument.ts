@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readInputFile, writeFileAtomic } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { collectGlobs } from './options.js';
 

@@ -7,7 +7,7 @@ import { decodeMetadata, findCustomSection, readSections, METADATA_SECTION, META
 import { readModuleFunctions } from '../instrument/function-names.js';
 import { CliError } from './errors.js';
 import { readInputFile } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 
 export function registerList(program: Command, ctx: CommandContext): void {
   program

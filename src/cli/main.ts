@@ -9,6 +9,9 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
+import type { CommandContext } from './context.js';
+
+export type { CommandContext } from './context.js';
 import { registerInstrument } from './instrument.js';
 import { registerRun } from './run.js';
 import { registerList } from './list.js';
@@ -24,11 +27,6 @@ import { DataFileError } from '../datafile/format.js';
 
 export const VERSION = '0.1.0';
 
-/** What a command's action reports back to main. */
-export interface CommandContext {
-  io: CliIO;
-  exitCode: number;
-}
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('wasm-ftrace')

@@ -18,7 +18,7 @@ import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { instrumentForRun, type PreparedModule } from './instrument-for-run.js';
 import { addSharedOptions, instrumentOnly, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';

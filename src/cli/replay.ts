@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ftraceTextLines } from '../output/ftrace-text.js';
 import { tracerOf } from '../tracers/registry.js';
 import { withOutput } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, openTrace } from './trace-file.js';
 

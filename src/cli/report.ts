@@ -10,7 +10,7 @@ import { encodeTraceWindow } from '../datafile/window.js';
 import { viewerHtml } from '../viewer/page.js';
 import { CliError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { addSharedOptions, positiveInt, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, openDataFile, openTrace, readFilterOf } from './trace-file.js';
 

@@ -14,7 +14,7 @@ import { nodeClockOptions } from '../runtime/node-clock.js';
 import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { instrumentForRun } from './instrument-for-run.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 
