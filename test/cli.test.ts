@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { commandsFor, main } from '../src/cli/main.js';
 import { readModuleMetadata } from '../src/index.js';
 import { wat } from './helpers/wat.js';
 import { setCustomSection } from '../src/instrument/wasm-binary.js';
@@ -30,6 +30,24 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-cli-'));
   fibPath = path.join(dir, 'fib.wasm');
   writeFileSync(fibPath, wat(FIB));
+});
+
+describe('wasm-ftrace, the program', () => {
+  it('loads the command it runs, none for --version, all for the overview and for suggestions', async () => {
+    const all = ['instrument', 'record', 'report', 'replay', 'dump', 'info', 'list', 'run', 'bench'];
+    expect(commandsFor(['record', '-o', 'x.data', 'prog.wasm'])).toEqual(['record']);
+    expect(commandsFor(['--version'])).toEqual([]);
+    expect(commandsFor(['-V'])).toEqual([]);
+    expect(commandsFor(['help', 'report'])).toEqual(['report']);
+    expect(commandsFor([])).toEqual(all);
+    expect(commandsFor(['--help'])).toEqual(all);
+    expect(commandsFor(['recrod'])).toEqual(all);
+    const help = await cli('--help');
+    for (const name of all) expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    expect(await cli('--version')).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    expect(await cli('recrod')).toMatchObject({ code: 2, stderr: expect.stringContaining('(Did you mean record?)') });
+    expect(await cli('help', 'list')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: wasm-ftrace list') });
+  });
 });
 
 describe('wasm-ftrace instrument', () => {

@@ -12,15 +12,6 @@ import type { CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 
 export type { CommandContext } from './context.js';
-import { registerInstrument } from './instrument.js';
-import { registerRun } from './run.js';
-import { registerList } from './list.js';
-import { registerRecord } from './record.js';
-import { registerReport } from './report.js';
-import { registerReplay } from './replay.js';
-import { registerDump } from './dump.js';
-import { registerInfo } from './info.js';
-import { registerBench } from './bench.js';
 import { FilterError } from '../ftrace/hash.js';
 import { FtraceError } from '../ftrace/ops.js';
 import { DataFileError } from '../datafile/format.js';
@@ -28,7 +19,37 @@ import { DataFileError } from '../datafile/format.js';
 export const VERSION = '0.1.0';
 
 
-export function buildProgram(ctx: CommandContext): Command {
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * The commands, in help order, each loaded only when it runs: a command
+ * starts with its own modules alone, `--version` with none, and only the
+ * top-level help (or a mistyped command, for suggestions) loads them all.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  instrument: async () => (await import('./instrument.js')).registerInstrument,
+  record: async () => (await import('./record.js')).registerRecord,
+  report: async () => (await import('./report.js')).registerReport,
+  replay: async () => (await import('./replay.js')).registerReplay,
+  dump: async () => (await import('./dump.js')).registerDump,
+  info: async () => (await import('./info.js')).registerInfo,
+  list: async () => (await import('./list.js')).registerList,
+  run: async () => (await import('./run.js')).registerRun,
+  bench: async () => (await import('./bench.js')).registerBench,
+};
+
+/** The commands `argv` needs: the one it names, none for --version, all otherwise. */
+export function commandsFor(argv: readonly string[]): string[] {
+  const all = Object.keys(COMMANDS);
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  const name = first >= 0 ? argv[first]! : undefined;
+  if (name === undefined) return argv.length > 0 && argv.every((a) => a === '-V' || a === '--version') ? [] : all;
+  if (name === 'help') return argv[first + 1] !== undefined && argv[first + 1]! in COMMANDS ? [argv[first + 1]!] : all;
+  return name in COMMANDS ? [name] : all;
+}
+
+export async function buildProgram(ctx: CommandContext, names: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
+  const registers = await Promise.all(Object.keys(COMMANDS).filter((n) => names.includes(n)).map((n) => COMMANDS[n]!()));
   const program = new Command('wasm-ftrace')
     .description("The Linux kernel's function tracer (ftrace), for WebAssembly.")
     .version(VERSION, '-V, --version')
@@ -51,15 +72,7 @@ Examples:
 
 Run 'wasm-ftrace <command> --help' for a command's options.`,
     );
-  registerInstrument(program, ctx);
-  registerRecord(program, ctx);
-  registerReport(program, ctx);
-  registerReplay(program, ctx);
-  registerDump(program, ctx);
-  registerInfo(program, ctx);
-  registerList(program, ctx);
-  registerRun(program, ctx);
-  registerBench(program, ctx);
+  for (const register of registers) register(program, ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout(s),
@@ -81,7 +94,7 @@ function isLazyUserError(e: unknown): e is Error {
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const ctx: CommandContext = { io, exitCode: 0 };
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, commandsFor(argv));
   if (argv.length === 0) {
     io.stderr(program.helpInformation());
     return 2;
