@@ -1,0 +1,22 @@
+/**
+ * The tests `npm run mutate` runs against each mutant of src/ftrace: the
+ * core's own tests, nothing that spawns processes or browsers.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/ftrace-core.test.ts',
+      'test/ftrace-guest.test.ts',
+      'test/ftrace-stress.test.ts',
+      'test/guest-c.test.ts',
+      'test/filter-spec.test.ts',
+      'test/tracer-selftest.test.ts',
+    ],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
