@@ -413,6 +413,82 @@ describe('installInterceptor: every API path', () => {
 const require = createRequire(import.meta.url);
 const SQL_JS = require.resolve('sql.js');
 
+describe('wasm-to-wasm imports', () => {
+  const LIB = wat(`(module
+    (func (export "lane0") (param v128) (result i32) (i32x4.extract_lane 0 (local.get 0))))`);
+  const APP = wat(`(module
+    (import "lib" "lane0" (func $lane0 (param v128) (result i32)))
+    (func (export "run") (result i32) (call $lane0 (v128.const i32x4 7 8 9 10))))`);
+
+  it('an import with a v128 parameter from another instance works traced, unwrapped', async () => {
+    // (wrapped in a JS closure it threw "type incompatibility when transforming from/to JS")
+    const { ic, errors, entries } = setup();
+    const lib = (await WebAssembly.instantiate(LIB)).instance;
+    const app = (await WebAssembly.instantiate(APP, { lib: { lane0: lib.exports['lane0'] } })).instance;
+    expect((app.exports['run'] as () => number)()).toBe(7);
+    expect(ic.modules.map((m) => m.status)).toEqual(['traced', 'traced']);
+    expect(entries(1)).toEqual([['run', 'HOST']]);
+    expect(entries(0)).toEqual([['lane0', 'HOST']]);
+    expect(errors).toEqual([]);
+  });
+
+  it('an untraced instance\'s export is passed through too', async () => {
+    const { ic } = setup({}, { instrument: { only: ['run'] } });
+    const lib = (await WebAssembly.instantiate(LIB)).instance;
+    const app = (await WebAssembly.instantiate(APP, { lib: { lane0: lib.exports['lane0'] } })).instance;
+    expect(ic.modules.map((m) => m.status)).toEqual(['skipped', 'traced']);
+    expect((app.exports['run'] as () => number)()).toBe(7);
+  });
+
+  // B exports a table and f (which calls through it) and k; A imports f and k
+  // from B, and B's table holds A's g: A.h -> B.f -> A.g -> B.k, each call from
+  // one instance's wasm straight into the other's, imports and table alike.
+  const B = wat(`(module
+    (type $v (func))
+    (table (export "t") 1 funcref)
+    (func $k (export "k"))
+    (func $f (export "f") (call_indirect (type $v) (i32.const 0))))`);
+  const A = wat(`(module
+    (import "b" "f" (func $f))
+    (import "b" "k" (func $k))
+    (func $g (export "g") (call $k))
+    (func $h (export "h") (call $f)))`);
+
+  it('function_graph keeps both instances\' stacks across wasm-to-wasm calls both ways', async () => {
+    const { tr, errors } = setup({ tracer: 'function_graph' }, { exitHooks: true });
+    const b = (await WebAssembly.instantiate(B)).instance;
+    const a = (await WebAssembly.instantiate(A, { b: { f: b.exports['f'], k: b.exports['k'] } })).instance;
+    (b.exports['t'] as WebAssembly.Table).set(0, a.exports['g'] as () => void);
+    (a.exports['h'] as () => void)();
+    (a.exports['h'] as () => void)();
+    const data = tr.read();
+    const calls = (instance: number): string[] =>
+      data.events
+        .filter((e) => e.instance === instance && (e.type === EVENT_ENTRY || e.type === EVENT_EXIT))
+        .map((e) => `${e.type === EVENT_ENTRY ? '>' : '<'} ${data.instances[instance]!.names[e.ip]} ${e.depth}`);
+    const once = { b: ['> f 0', '> k 1', '< k 1', '< f 0'], a: ['> h 0', '> g 1', '< g 1', '< h 0'] };
+    expect(calls(0)).toEqual([...once.b, ...once.b]);
+    expect(calls(1)).toEqual([...once.a, ...once.a]);
+    expect(tr.stats).toMatchObject({ unwoundFrames: 0, strayExits: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('a trap still unwinds the stack of an instance that has wasm importers', async () => {
+    const { tr } = setup({ tracer: 'function_graph' }, { exitHooks: true });
+    const b = (await WebAssembly.instantiate(B)).instance;
+    const a = (await WebAssembly.instantiate(A, { b: { f: b.exports['f'], k: b.exports['k'] } })).instance;
+    // the table slot is empty: A.h -> B.f traps in call_indirect, the frames of h and f stay open
+    expect(() => (a.exports['h'] as () => void)()).toThrow(WebAssembly.RuntimeError);
+    (b.exports['t'] as WebAssembly.Table).set(0, a.exports['g'] as () => void);
+    (a.exports['h'] as () => void)();
+    const data = tr.read();
+    const entries = data.events.filter((e) => e.type === EVENT_ENTRY && e.instance === 1).map((e) => `${data.instances[1]!.names[e.ip]} ${e.depth}`);
+    // A is entered from JS after the trap: its dead h is unwound, not taken for a caller
+    expect(entries).toEqual(['h 0', 'h 0', 'g 1']);
+    expect(tr.stats.unwoundFrames).toBeGreaterThan(0);
+  });
+});
+
 describe('sql.js (Emscripten) through the interceptor', () => {
   it('creates a database, runs queries and a JS function; its module is traced', async () => {
     const { tr, ic, errors } = setup();

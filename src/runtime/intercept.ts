@@ -59,6 +59,7 @@ import { ABI, METADATA_SECTION } from '../abi/index.js';
 import { Ftrace } from '../ftrace/ftrace.js';
 import type { InstrumentOptions } from '../instrument/pass.js';
 import type { TraceArray, TracedInstance } from '../tracers/trace-array.js';
+import { noteWasmExports } from '../tracers/wasm-exports.js';
 import type { InstrumentCache } from './instrument-cache.js';
 import { providedInstrumenter, type Instrumenter } from './instrumenter.js';
 import { createModuleCache, type CacheEntry, type InterceptedModule, type ModuleNameInfo } from './module-cache.js';
@@ -254,15 +255,21 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
   const Instance = function Instance(this: unknown, m: unknown, importObject?: unknown): WebAssembly.Instance {
     if (!new.target) return Reflect.apply(OrigInstance as unknown as AnyFn, this, [m, importObject]) as WebAssembly.Instance;
     const p = plan(m, importObject);
-    if (!p) return Reflect.construct(OrigInstance, [m, importObject], new.target) as WebAssembly.Instance;
+    if (!p) return untraced(Reflect.construct(OrigInstance, [m, importObject], new.target) as WebAssembly.Instance);
     const instance = Reflect.construct(OrigInstance, [m, p.imports], new.target) as WebAssembly.Instance;
     p.attach(instance);
     return instance;
   } as unknown as typeof WebAssembly.Instance;
 
+  /** An instance left untraced: its exports are still wasm, passed unwrapped to the traced instances that import them. */
+  function untraced(instance: WebAssembly.Instance): WebAssembly.Instance {
+    noteWasmExports(instance);
+    return instance;
+  }
+
   async function instantiateModule(m: WebAssembly.Module, importObject: unknown): Promise<WebAssembly.Instance> {
     const p = plan(m, importObject);
-    if (!p) return (await origInstantiate(m, importObject)) as WebAssembly.Instance;
+    if (!p) return untraced((await origInstantiate(m, importObject)) as WebAssembly.Instance);
     const instance = (await origInstantiate(m, p.imports)) as WebAssembly.Instance;
     p.attach(instance);
     return instance;

@@ -10,9 +10,15 @@
  *   - an entry whose parent is on the stack below the top pops the frames
  *     above the parent (an exception was caught in the parent);
  *   - an entry from the host (parent HOST): when the runtime reports host
- *     calls (imports the module called, see TraceArray.wrapImports), the
+ *     calls (JS imports the module called, see TraceArray.importsFor), the
  *     frames above the innermost host call's mark were unwound by a trap
  *     that reached JS; without those reports a host entry just nests.
+ *     An import that is another instance's wasm export is not wrapped (a
+ *     JS wrapper would refuse v128 and turn wasm-to-wasm calls into
+ *     wasm-JS-wasm), so such a call leaves no mark: a host entry with frames
+ *     above the mark is taken as a nested call when the JS stack shows a
+ *     wasm frame right below the entered function (wasm called it
+ *     directly), and as a trap's leftovers otherwise.
  * Unwound frames are counted, never silently dropped.
  */
 import { HOST_IP } from '../abi/index.js';
@@ -73,7 +79,7 @@ export class ShadowStack {
   beforeEntry(parent: number): void {
     const base = this.base;
     if (parent === HOST_IP) {
-      if (this.tracksHost && this.depth > base) {
+      if (this.tracksHost && this.depth > base && !calledFromWasm()) {
         this.unwound += this.depth - base;
         this.truncate(base);
       }
@@ -137,4 +143,24 @@ export class ShadowStack {
     this.childTime = child;
     this.flags = flags;
   }
+}
+
+/**
+ * Was the wasm function now calling mcount called by wasm (another
+ * instance's code, through an import that is a wasm export or a table), not
+ * by JS? Read off the JS stack: the frame below the innermost wasm frame.
+ * Engines name wasm frames `wasm-function[N]` (V8, SpiderMonkey); a stack
+ * without any says nothing, and the answer is no (the old rule: unwound).
+ * Only asked for a host entry into an instance that has frames open above
+ * its host mark, which is rare: a trap's leftovers, or a wasm-to-wasm call.
+ */
+function calledFromWasm(): boolean {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  E.stackTraceLimit = limit;
+  const lines = stack.split('\n');
+  const first = lines.findIndex((l) => l.includes('wasm-function['));
+  return first >= 0 && (lines[first + 1]?.includes('wasm-function[') ?? false);
 }

@@ -12,6 +12,7 @@ import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { ShadowStack } from './shadow-stack.js';
+import { isWasmExport, noteWasmExports } from './wasm-exports.js';
 import type { Tracer, TracerName } from './tracer.js';
 import { TRACERS } from './registry.js';
 import { commandCount, FTRACE_COMMANDS, type FtraceCommand } from './commands.js';
@@ -166,10 +167,14 @@ export class TraceArray {
   }
 
   /**
-   * The import object for an instance: the user's imports, wrapped so the
-   * tracer knows when the module calls out to the host (a host entry that
-   * follows is a re-entry, not a sign that a trap unwound the stack), plus
-   * the `ftrace` module with the hook and the guest API (trace_marker too).
+   * The import object for an instance: the user's imports, JS functions
+   * wrapped so the tracer knows when the module calls out to the host (a
+   * host entry that follows is a re-entry, not a sign that a trap unwound
+   * the stack), plus the `ftrace` module with the hook and the guest API
+   * (trace_marker too). An import that is another instance's wasm export
+   * (wasm-exports.ts) is passed as it is: wrapped, it would refuse v128 and
+   * make a wasm-to-wasm call go through JS; the shadow stack tells such a
+   * call from a trap without the wrapper (shadow-stack.ts).
    */
   importsFor(inst: TracedInstance, imports: WebAssembly.Imports = {}): WebAssembly.Imports {
     // From now on every call out of this instance is reported, so an entry
@@ -180,7 +185,7 @@ export class TraceArray {
       if (moduleName === 'ftrace') continue;
       const wrapped: WebAssembly.ModuleImports = {};
       for (const [field, value] of Object.entries(fields)) {
-        wrapped[field] = typeof value === 'function' ? this.hostCall(value as (...a: unknown[]) => unknown) : value;
+        wrapped[field] = typeof value === 'function' && !isWasmExport(value) ? this.hostCall(value as (...a: unknown[]) => unknown) : value;
       }
       out[moduleName] = wrapped;
     }
@@ -201,6 +206,7 @@ export class TraceArray {
 
   /** Connects a traced instance once instantiated (guards, guest memory). */
   attach(inst: TracedInstance, instance: WebAssembly.Instance): void {
+    noteWasmExports(instance);
     inst.instance = instance;
     inst.ft.attach(instance);
   }
