@@ -8,10 +8,14 @@
  * nothing that imports `node:*` can reach the bundle.
  */
 import { instrument } from './instrument/pass.js';
-import { provideInstrumenter } from './runtime/instrumenter.js';
+import { provideAsyncInstrumenter, provideInstrumenter } from './runtime/instrumenter.js';
+import { workerInstrumenter } from './runtime/worker-pass.js';
 
-// The full library instruments: interceptors installed without a pass (attach()) use this one.
+// The full library instruments: interceptors installed without a pass (attach()) use this one,
+// and for asynchronous compiles a module Worker with its own binaryen.js (dist/browser/instrument-worker.js),
+// so a big module does not freeze the page. (This `new Worker(new URL(...))` is the form bundlers follow.)
 provideInstrumenter(instrument);
+if (typeof Worker === 'function') provideAsyncInstrumenter(workerInstrumenter(() => new Worker(new URL('./instrument-worker.js', import.meta.url), { type: 'module' })));
 
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentErrorKind, InstrumentErrorFields } from './instrument/pass.js';
@@ -23,7 +27,8 @@ export * from './tracers/index.js';
 export * from './ring/index.js';
 export * from './output/index.js';
 export * from './datafile/index.js';
-export { installInterceptor, provideInstrumenter, sha256Hex } from './runtime/intercept.js';
-export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, ModuleNameInfo } from './runtime/intercept.js';
+export { installInterceptor, provideInstrumenter, provideAsyncInstrumenter, sha256Hex } from './runtime/intercept.js';
+export { workerInstrumenter } from './runtime/worker-pass.js';
+export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, AsyncInstrumenter, ModuleNameInfo } from './runtime/intercept.js';
 export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
 export type { AttachOptions, PageTracer } from './runtime/page.js';

@@ -64,6 +64,8 @@ describe('browser bundle', () => {
 describe('the example page in Chromium', () => {
   it('traces recursion.wasm with the drop-in script exactly as Node traces the same calls', async () => {
     const { page, errors } = await newPage();
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
     await page.goto(`${server.url}/examples/browser/index.html`);
     await page.waitForSelector('html[data-state]', { timeout: 60_000 });
     const state = await page.evaluate(() => document.documentElement.dataset['state']);
@@ -84,6 +86,8 @@ describe('the example page in Chromium', () => {
     expect(got.trace.tracer).toBe('function_graph');
     expect(got.trace.lost).toBe(0);
     expect(got.modules).toEqual([{ name: 'recursion.wasm', status: 'traced', loads: 1, instances: 1 }]);
+    // instantiateStreaming is asynchronous: the module was instrumented in the library's worker, off the main thread
+    expect(workers).toEqual(['/dist/browser/instrument-worker.js']);
     expect(got.trace.instances.map((i) => i.names)).toEqual(want.instances.map((i) => i.names));
     expect(shape(got.trace.events)).toEqual(shape(want.events));
     expect(got.trace.events.length).toBeGreaterThan(50);
@@ -150,6 +154,8 @@ describe('the example page in Chromium', () => {
 
   it('reads its options from the script element (data attributes)', async () => {
     const { page, errors } = await newPage();
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
     await page.goto(`${server.url}/__blank.html`);
     const got = await page.evaluate(async () => {
       const s = document.createElement('script');
@@ -158,6 +164,7 @@ describe('the example page in Chromium', () => {
       s.dataset['tracer'] = 'function';
       s.dataset['filter'] = 'fib';
       s.dataset['clock'] = 'counter';
+      s.dataset['instrumentInWorker'] = 'false';
       document.head.append(s);
       await new Promise((r) => s.addEventListener('load', r));
       const ft = await (globalThis as unknown as { wasmFtraceReady: Promise<import('../src/runtime/page.js').PageTracer> }).wasmFtraceReady;
@@ -169,6 +176,7 @@ describe('the example page in Chromium', () => {
     });
     // fib(4) enters fib 9 times; fact is filtered out
     expect(got).toEqual({ tracer: 'function', clock: 'counter', names: ['fib'], n: 9 });
+    expect(workers).toEqual([]); // data-instrument-in-worker="false": on the page's thread
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -12,7 +12,30 @@ import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js'
 
 export type Instrumenter = (bytes: Uint8Array, options: InstrumentOptions) => InstrumentResult;
 
+/**
+ * The pass run elsewhere, for asynchronous compiles: a Worker with its own
+ * binaryen.js (worker-pass.ts), so a big module does not freeze the page.
+ * It drops globs that match nothing as instrumentSelecting() does; null:
+ * `only` selects no function. Rejects with a WorkerFailure when the worker
+ * itself cannot run (then the pass on this thread is used, if any).
+ */
+export type AsyncInstrumenter = (bytes: Uint8Array, options: InstrumentOptions) => Promise<InstrumentResult | null>;
+
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+}
+
 let provided: Instrumenter | undefined;
+let providedAsync: AsyncInstrumenter | undefined;
+
+/** Sets the off-thread pass used by interceptors installed without one (asynchronous compiles only). */
+export function provideAsyncInstrumenter(pass: AsyncInstrumenter | undefined): void {
+  providedAsync = pass;
+}
+
+export function providedAsyncInstrumenter(): AsyncInstrumenter | undefined {
+  return providedAsync;
+}
 
 /** Sets the pass used by interceptors installed without one. */
 export function provideInstrumenter(pass: Instrumenter): void {

@@ -61,14 +61,14 @@ import type { InstrumentOptions } from '../instrument/pass.js';
 import type { TraceArray, TracedInstance } from '../tracers/trace-array.js';
 import { noteWasmExports } from '../tracers/wasm-exports.js';
 import type { InstrumentCache } from './instrument-cache.js';
-import { providedInstrumenter, type Instrumenter } from './instrumenter.js';
+import { providedAsyncInstrumenter, providedInstrumenter, type AsyncInstrumenter, type Instrumenter } from './instrumenter.js';
 import { createModuleCache, type CacheEntry, type InterceptedModule, type ModuleNameInfo } from './module-cache.js';
 import { originalExports, originalImports } from './module-interface.js';
 import { copyBytes, wasmResponseBytes } from './wasm-source.js';
 
 export type { InterceptedModule, InterceptedStatus, ModuleNameInfo } from './module-cache.js';
-export type { Instrumenter } from './instrumenter.js';
-export { provideInstrumenter } from './instrumenter.js';
+export type { AsyncInstrumenter, Instrumenter } from './instrumenter.js';
+export { provideAsyncInstrumenter, provideInstrumenter } from './instrumenter.js';
 export { sha256Hex } from './sha256.js';
 
 export interface InterceptOptions {
@@ -90,6 +90,12 @@ export interface InterceptOptions {
    * modules instrumented beforehand are traced, and binaryen.js is never loaded.
    */
   pass?: Instrumenter;
+  /**
+   * The pass off this thread, for asynchronous compiles (instantiate,
+   * compile, the streaming ones): a Worker (worker-pass.ts). Default: the
+   * one given to provideAsyncInstrumenter(), if any; null: none.
+   */
+  asyncPass?: AsyncInstrumenter | null;
   /** where instrumented modules are kept between runs (Node: instrument-cache.ts); none by default */
   cache?: InstrumentCache;
 }
@@ -134,7 +140,14 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     }
   };
   const passOptions: InstrumentOptions = { ...options.instrument, exitHooks: options.exitHooks };
-  const cache = createModuleCache({ pass: options.pass ?? providedInstrumenter(), passOptions, name: options.name, report, store: options.cache });
+  const cache = createModuleCache({
+    pass: options.pass ?? providedInstrumenter(),
+    asyncPass: options.asyncPass === null ? undefined : (options.asyncPass ?? providedAsyncInstrumenter()),
+    passOptions,
+    name: options.name,
+    report,
+    store: options.cache,
+  });
 
   // ------------------------------------------------------------------ compiling
 
@@ -280,7 +293,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     if (importObject !== undefined && ((typeof importObject !== 'object' && typeof importObject !== 'function') || importObject === null)) {
       return (await origInstantiate(bytes, importObject)) as WebAssembly.WebAssemblyInstantiatedSource;
     }
-    const module = await compileAsync(cache.prepare(bytes, url), bytes);
+    const module = await compileAsync(await cache.prepareAsync(bytes, url), bytes);
     const instance = await instantiateModule(module, importObject);
     return { module, instance };
   }
@@ -300,7 +313,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     try {
       const copy = copyBytes(bytes);
       if (!copy) return origCompile(bytes);
-      return compileAsync(cache.prepare(copy), copy);
+      return cache.prepareAsync(copy).then((entry) => compileAsync(entry, copy));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -317,7 +330,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     const response = await source;
     const bytes = await wasmResponseBytes(response, origCompileStreaming);
     if (!bytes) return origCompileStreaming!(response);
-    return compileAsync(cache.prepare(bytes, (response as Response).url), bytes);
+    return compileAsync(await cache.prepareAsync(bytes, (response as Response).url), bytes);
   } as typeof WebAssembly.compileStreaming;
 
   // Statics: customSections unchanged; imports/exports as the original bytes would list them.

@@ -8,7 +8,7 @@ import type { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
 import type { TracedInstance } from '../tracers/trace-array.js';
 import type { InstrumentCache } from './instrument-cache.js';
-import { NOT_INSTRUMENTED, type Instrumenter } from './instrumenter.js';
+import { NOT_INSTRUMENTED, WorkerFailure, type AsyncInstrumenter, type Instrumenter } from './instrumenter.js';
 import { readInterface, type ModuleInterface } from './module-interface.js';
 import { sha256Hex } from './sha256.js';
 import { fileName } from './wasm-source.js';
@@ -65,6 +65,8 @@ export interface CacheEntry {
 export interface ModuleCacheOptions {
   /** the pass; undefined: only modules instrumented beforehand are traced */
   pass: Instrumenter | undefined;
+  /** the pass run elsewhere (a Worker: worker-pass.ts), for asynchronous compiles; undefined: `pass` on this thread */
+  asyncPass?: AsyncInstrumenter | undefined;
   passOptions: InstrumentOptions;
   name: ((bytes: Uint8Array, index: number, info: ModuleNameInfo) => string) | undefined;
   /** reports an error that left a module untraced; never throws */
@@ -78,6 +80,8 @@ export interface ModuleCache {
   readonly list: InterceptedModule[];
   /** The entry for these bytes: instrumented on first sight, from the cache after. */
   prepare(bytes: Uint8Array<ArrayBuffer>, url?: string): CacheEntry;
+  /** The same, for an asynchronous compile: the pass runs off this thread when there is an asyncPass. */
+  prepareAsync(bytes: Uint8Array<ArrayBuffer>, url?: string): Promise<CacheEntry>;
   /** The engine rejected the instrumented bytes: from now on these bytes compile as they are. */
   demote(entry: CacheEntry, e: unknown): void;
   /** An instrumented module compiled elsewhere: its original bytes are unknown, so is its hash. */
@@ -88,7 +92,9 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
   const list: InterceptedModule[] = [];
   const byHash = new Map<string, CacheEntry>();
   let busy = false;
-  const { pass, passOptions, report, store } = options;
+  /** modules being instrumented off this thread, by hash */
+  const inFlight = new Map<string, Promise<CacheEntry>>();
+  const { pass, asyncPass, passOptions, report, store } = options;
 
   function moduleName(bytes: Uint8Array, info: InterceptedModule, url: string | undefined): string {
     const nameInfo: ModuleNameInfo = { hash: info.hash };
@@ -108,6 +114,38 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
     return file || `wasm${info.index}`;
   }
 
+  /** Enters the outcome of the pass (or why there is none) for new bytes. */
+  function record(bytes: Uint8Array<ArrayBuffer>, url: string | undefined, hash: string, outcome: (info: InterceptedModule) => InstrumentResult | null | 'preinstrumented'): CacheEntry {
+    const info: InterceptedModule = { index: list.length, name: '', hash, size: bytes.length, status: 'failed', warnings: [], loads: 1, instances: [] };
+    const entry: CacheEntry = { info, binary: bytes, original: undefined };
+    let error: unknown;
+    try {
+      const result = outcome(info);
+      if (result === 'preinstrumented') {
+        info.status = 'preinstrumented';
+      } else if (result === null) {
+        info.status = 'skipped';
+        info.reason = 'the --only globs select no function in it';
+      } else {
+        info.status = 'traced';
+        info.metadata = result.metadata;
+        info.warnings = result.warnings;
+        entry.binary = result.binary as Uint8Array<ArrayBuffer>;
+        entry.original = bytes;
+        entry.iface = readInterface(bytes);
+      }
+    } catch (e) {
+      info.status = 'failed';
+      info.reason = e instanceof Error ? e.message : String(e);
+      error = e;
+    }
+    info.name = moduleName(bytes, info, url);
+    byHash.set(hash, entry);
+    list.push(info);
+    if (error !== undefined) report(error, info);
+    return entry;
+  }
+
   return {
     list,
 
@@ -118,52 +156,53 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
         hit.info.loads++;
         return hit;
       }
-      const info: InterceptedModule = { index: list.length, name: '', hash, size: bytes.length, status: 'failed', warnings: [], loads: 1, instances: [] };
-      const entry: CacheEntry = { info, binary: bytes, original: undefined };
-      let error: unknown;
       if (busy) {
         // re-entered while instrumenting (binaryen compiling wasm of its own): leave it alone, uncached
-        info.status = 'skipped';
+        const info: InterceptedModule = { index: list.length, name: `wasm${list.length}`, hash, size: bytes.length, status: 'skipped', warnings: [], loads: 1, instances: [] };
         info.reason = 'loaded while another module was being instrumented';
-        info.name = `wasm${info.index}`;
-        return entry;
+        return { info, binary: bytes, original: undefined };
       }
       busy = true;
       try {
-        if (findCustomSection(readSections(bytes), METADATA_SECTION)) {
-          info.status = 'preinstrumented';
-        } else {
-          let result = store?.get(hash, passOptions);
-          if (result !== undefined) info.cached = true;
-          else {
-            if (!pass) throw new Error(NOT_INSTRUMENTED);
-            result = instrumentSelecting(pass, bytes, passOptions);
-            store?.put(hash, passOptions, result);
+        return record(bytes, url, hash, (info) => {
+          if (findCustomSection(readSections(bytes), METADATA_SECTION)) return 'preinstrumented';
+          const result = store?.get(hash, passOptions);
+          if (result !== undefined) {
+            info.cached = true;
+            return result;
           }
-          if (result === null) {
-            info.status = 'skipped';
-            info.reason = 'the --only globs select no function in it';
-          } else {
-            info.status = 'traced';
-            info.metadata = result.metadata;
-            info.warnings = result.warnings;
-            entry.binary = result.binary as Uint8Array<ArrayBuffer>;
-            entry.original = bytes;
-            entry.iface = readInterface(bytes);
-          }
-        }
-      } catch (e) {
-        info.status = 'failed';
-        info.reason = e instanceof Error ? e.message : String(e);
-        error = e;
+          if (!pass) throw new Error(NOT_INSTRUMENTED);
+          const fresh = instrumentSelecting(pass, bytes, passOptions);
+          store?.put(hash, passOptions, fresh);
+          return fresh;
+        });
       } finally {
         busy = false;
       }
-      info.name = moduleName(bytes, info, url);
-      byHash.set(hash, entry);
-      list.push(info);
-      if (error !== undefined) report(error, info);
-      return entry;
+    },
+
+    prepareAsync(bytes, url) {
+      if (!asyncPass) return Promise.resolve(this.prepare(bytes, url));
+      const hash = sha256Hex(bytes);
+      if (byHash.has(hash) || busy || isInstrumented(bytes) !== false || store?.get(hash, passOptions) !== undefined) return Promise.resolve(this.prepare(bytes, url));
+      const pending = inFlight.get(hash);
+      if (pending) return pending.then((e) => (e.info.loads++, e));
+      const run = (result: InstrumentResult | null): InstrumentResult | null => (store?.put(hash, passOptions, result), result);
+      const done = asyncPass(bytes, passOptions)
+        .then(
+          (result) => () => run(result),
+          (e: unknown) => () => {
+            // the worker could not run: the pass on this thread, when there is one
+            if (e instanceof WorkerFailure && pass) return run(instrumentSelecting(pass, bytes, passOptions));
+            throw e;
+          },
+        )
+        .then((outcome) => {
+          inFlight.delete(hash);
+          return record(bytes, url, hash, outcome);
+        });
+      inFlight.set(hash, done);
+      return done;
     },
 
     demote(entry, e) {
@@ -219,4 +258,13 @@ export function instrumentSelecting(pass: Instrumenter, bytes: Uint8Array, optio
 
 function isNoMatch(e: unknown): e is InstrumentError {
   return (e as Partial<InstrumentError> | null)?.kind === 'no-match';
+}
+
+/** Does it carry wasm-ftrace's metadata section? null: its sections cannot be read (then the engine will say why). */
+function isInstrumented(bytes: Uint8Array): boolean | null {
+  try {
+    return findCustomSection(readSections(bytes), METADATA_SECTION) !== undefined;
+  } catch {
+    return null;
+  }
 }

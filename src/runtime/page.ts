@@ -36,6 +36,12 @@ export interface AttachOptions extends TraceOptions {
    * 0: the ring alone (it still says so when it first fills).
    */
   memoryKb?: number;
+  /**
+   * Instrument modules compiled asynchronously in a Worker when the library
+   * provides one (the full library does: dist/browser/instrument-worker.js);
+   * false: on the page's thread. Default true.
+   */
+  instrumentInWorker?: boolean;
   /** where the console messages go (default: console.warn) */
   warn?: (message: string) => void;
 }
@@ -99,6 +105,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
   const interceptor = installInterceptor(tr, {
     instrument: { ...(ins.only ? { only: ins.only } : {}), ...(ins.notrace ? { notrace: ins.notrace } : {}) },
     exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
+    ...(options.instrumentInWorker === false ? { asyncPass: null } : {}),
     onError:
       options.onError ??
       ((e, m) => warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
@@ -166,7 +173,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
  * data-tracer, data-clock, data-buffer-kb, data-memory-kb, data-overwrite, data-filter,
  * data-notrace, data-graph-function, data-graph-notrace, data-depth,
  * data-only, data-skip (the pass's notrace globs), data-exit-hooks,
- * data-tracing-on, data-global. Unknown attributes are ignored; a bad
+ * data-tracing-on, data-instrument-in-worker, data-global. Unknown attributes are ignored; a bad
  * value throws.
  */
 export function optionsFromDataset(data: Record<string, string | undefined>): AttachOptions {
@@ -203,6 +210,8 @@ export function optionsFromDataset(data: Record<string, string | undefined>): At
   if (depth !== undefined) o.maxGraphDepth = depth;
   const overwrite = bool('overwrite');
   if (overwrite !== undefined) o.overwrite = overwrite;
+  const inWorker = bool('instrumentInWorker');
+  if (inWorker !== undefined) o.instrumentInWorker = inWorker;
   const tracingOn = bool('tracingOn');
   if (tracingOn !== undefined) o.tracingOn = tracingOn;
   const only = globs('only');
