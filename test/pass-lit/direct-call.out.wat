@@ -1,0 +1,105 @@
+(module
+ (type $0 (func (param i32) (result i32)))
+ (type $1 (func (param i32)))
+ (type $2 (func (param i32 i32)))
+ (import "env" "log" (func $log (type $1) (param i32)))
+ (import "ftrace" "mcount" (func $ftrace.mcount (type $2) (param i32 i32)))
+ (global $wasm-ftrace$parent (mut i64) (i64.const -1))
+ (global $wasm-ftrace$guard0 (mut i32) (i32.const 6))
+ (export "caller" (func $caller))
+ (export "__ftrace_parent" (global $wasm-ftrace$parent))
+ (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
+ (func $leaf (type $0) (param $0 i32) (result i32)
+  (local $1 i64)
+  (if
+   (i32.and
+    (global.get $wasm-ftrace$guard0)
+    (i32.const 2)
+   )
+   (then
+    (local.set $1
+     (global.get $wasm-ftrace$parent)
+    )
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (call $ftrace.mcount
+     (i32.const 1)
+     (select
+      (i32.wrap_i64
+       (local.get $1)
+      )
+      (i32.const -1)
+      (i32.eq
+       (i32.wrap_i64
+        (i64.shr_u
+         (local.get $1)
+         (i64.const 32)
+        )
+       )
+       (i32.const 1)
+      )
+     )
+    )
+   )
+  )
+  (i32.add
+   (local.get $0)
+   (i32.const 1)
+  )
+ )
+ (func $caller (type $0) (param $0 i32) (result i32)
+  (local $1 i32)
+  (local $2 i64)
+  (if
+   (i32.and
+    (global.get $wasm-ftrace$guard0)
+    (i32.const 4)
+   )
+   (then
+    (local.set $2
+     (global.get $wasm-ftrace$parent)
+    )
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (call $ftrace.mcount
+     (i32.const 2)
+     (select
+      (i32.wrap_i64
+       (local.get $2)
+      )
+      (i32.const -1)
+      (i32.eq
+       (i32.wrap_i64
+        (i64.shr_u
+         (local.get $2)
+         (i64.const 32)
+        )
+       )
+       (i32.const 2)
+      )
+     )
+    )
+   )
+  )
+  (call $log
+   (local.get $0)
+  )
+  (global.set $wasm-ftrace$parent
+   (i64.const 4294967298)
+  )
+  (local.set $1
+   (call $leaf
+    (local.get $0)
+   )
+  )
+  (global.set $wasm-ftrace$parent
+   (i64.const 4294967298)
+  )
+  (call $leaf
+   (local.get $1)
+  )
+ )
+ ;; custom section "wasm-ftrace", size 139, contents: "{\"version\":1,\"functionCount\":3,\"importCount\":1,\"data\":null,\"names\":[\"log\",\"leaf\",\"caller\"],\"moduleName\":null,\"traced\":[1,2],\"guardWords\":1}"
+)
