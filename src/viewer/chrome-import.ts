@@ -6,12 +6,16 @@
  *   events (ts + dur) become calls: ENTRY/EXIT events with depths from
  *   their nesting; a child that outlives its parent is cut at the parent's
  *   end. A B never closed keeps its ENTRY and has no EXIT (walkCalls then
- *   ends it with the trace).
+ *   ends it with the trace); so does a B closed by an E with args.noExit
+ *   (how wasm-ftrace writes a call that never returned).
  * - One instance per pid (per pid and tid when a pid has several threads,
  *   whose calls would not nest), named by `process_name` metadata.
  * - Instant events (`i`/`I`) of category `function` (the function tracer's
- *   export) become ENTRY events at depth 0, and those of category `marker`
- *   MARKER events; other categories are left out.
+ *   export) become ENTRY events at depth 0, their args.parent the parent
+ *   (`HOST` or absent: HOST_IP), and those of category `marker` MARKER
+ *   events; other categories are left out.
+ * - wasm-ftrace's otherData (tracer, entries, written, lost) is taken back,
+ *   so that exporting the import gives the same JSON (test/round-trip.test.ts).
  * - `ts` is taken as is (microseconds); otherData.timeUnit 'sequence'
  *   (wasm-ftrace's counter clock) gives clock 'counter'.
  *
@@ -51,13 +55,16 @@ interface Instant {
   name: string;
   marker: boolean;
   order: number;
+  /** the caller's name (args.parent, the function tracer's export), 'HOST' or absent for none */
+  parent?: string;
 }
 
 interface Thread {
   pid: number;
   tid: number;
   /** B and E in file order, sorted by ts later */
-  be: Array<{ ph: 'B' | 'E'; ts: number; name: string; order: number }>;
+  /** B and E in file order, sorted by ts later; noExit: an E that only says the call never returned (args.noExit) */
+  be: Array<{ ph: 'B' | 'E'; ts: number; name: string; order: number; noExit: boolean }>;
   intervals: Interval[];
   instants: Instant[];
 }
@@ -102,10 +109,16 @@ export function importChromeTrace(json: unknown): TraceData {
     }
     const ts = num(e.ts, NaN);
     if (Number.isNaN(ts)) continue;
-    if (ph === 'B' || ph === 'E') threadOf(pid, tid).be.push({ ph, ts, name, order: order++ });
+    if (ph === 'B' || ph === 'E') {
+      const noExit = ph === 'E' && (e.args as { noExit?: unknown } | undefined)?.noExit !== undefined;
+      threadOf(pid, tid).be.push({ ph, ts, name, order: order++, noExit });
+    }
     else if (ph === 'X') threadOf(pid, tid).intervals.push({ start: ts, end: ts + Math.max(0, num(e.dur)), name, order: order++ });
     else if (ph === 'i' || ph === 'I') {
-      if (e.cat === 'function') threadOf(pid, tid).instants.push({ ts, name, marker: false, order: order++ });
+      if (e.cat === 'function') {
+        const parent = (e.args as { parent?: unknown } | undefined)?.parent;
+        threadOf(pid, tid).instants.push({ ts, name, marker: false, order: order++, ...(typeof parent === 'string' ? { parent } : {}) });
+      }
       else if (e.cat === 'marker') {
         const text = typeof (e.args as { text?: unknown } | undefined)?.text === 'string' ? (e.args as { text: string }).text : name;
         threadOf(pid, tid).instants.push({ ts, name: text, marker: true, order: order++ });
@@ -124,7 +137,8 @@ export function importChromeTrace(json: unknown): TraceData {
         t.intervals.push(iv);
       } else {
         const iv = open.pop();
-        if (iv) iv.end = Math.max(iv.start, e.ts);
+        // (an E with args.noExit closes nothing: wasm-ftrace writes it for a call that never returned)
+        if (iv && !e.noExit) iv.end = Math.max(iv.start, e.ts);
       }
     }
   }
@@ -166,7 +180,11 @@ export function importChromeTrace(json: unknown): TraceData {
         const it = instants[k++]!;
         closeUntil(it.ts);
         if (it.marker) out.push({ type: EVENT_MARKER, instance: id, ip: 0, parent: 0, depth: 0, ts: it.ts, duration: 0, text: it.name });
-        else out.push({ type: EVENT_ENTRY, instance: id, ip: ip(it.name), parent: HOST_IP, depth: 0, ts: it.ts, duration: 0 });
+        else {
+          const me = ip(it.name);
+          const parent = it.parent === undefined || it.parent === 'HOST' ? HOST_IP : ip(it.parent);
+          out.push({ type: EVENT_ENTRY, instance: id, ip: me, parent, depth: 0, ts: it.ts, duration: 0 });
+        }
       }
     };
     for (const iv of ivs) {
@@ -202,7 +220,7 @@ export function importChromeTrace(json: unknown): TraceData {
     clock: other['timeUnit'] === 'sequence' ? 'counter' : 'perf',
     instances,
     events,
-    entries: events.length,
+    entries: num(other['entries'], events.length),
     written: num(other['written'], events.length + lost),
     lost,
   };
