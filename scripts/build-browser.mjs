@@ -59,9 +59,9 @@ const libraryExternal = {
  * a stream, Chrome X events), 2.6 kB for filters parsed once (FilterSpec,
  * the command registry, unmatched-filter reports) and 0.5 kB for view() and the
  * interceptor split by concern and 1 kB for instrumenting off the main thread
- * (prepareAsync), so the ceiling stands a little above.
+ * (prepareAsync, the runtime's opt-in instrumentWorker), so the ceiling stands a little above.
  */
-const RUNTIME_LIMITS = { minified: 67_000, gzip: 24_500 };
+const RUNTIME_LIMITS = { minified: 68_000, gzip: 25_000 };
 
 const outputs = [];
 

@@ -244,6 +244,28 @@ describe('wasm-ftrace/runtime (no binaryen.js)', () => {
   });
 });
 
+describe('wasm-ftrace/runtime, opt-in instrumentWorker', () => {
+  it('instruments an uninstrumented module in the worker, binaryen.js loaded only then, and traces it as Node does', async () => {
+    const { page, errors, warnings } = await newPage();
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
+    await page.goto(`${server.url}/__blank.html`);
+    const got = await page.evaluate(async (calls) => {
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof import('../src/browser-runtime.js')>;
+      const ft = (await load('/dist/browser/runtime.js')).attach({ tracer: 'function_graph', instrumentWorker: '/dist/browser/instrument-worker.js' });
+      const { instance } = await WebAssembly.instantiateStreaming(fetch('/wasm-fixtures/build/recursion.wasm'));
+      for (const [name, args] of calls) (instance.exports[name] as (...a: number[]) => number)(...args);
+      return { trace: ft.read(), modules: ft.modules.map((m) => ({ name: m.name, status: m.status })) };
+    }, calls);
+    expect(got.modules).toEqual([{ name: 'recursion.wasm', status: 'traced' }]);
+    expect(shape(got.trace.events)).toEqual(shape((await traceInNode()).events));
+    expect(workers).toEqual(['/dist/browser/instrument-worker.js']);
+    expect(warnings).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('a page keeps its whole trace', () => {
   /** The runtime in a blank page, recursion.wasm pre-instrumented, fib(15) called: 1973 entries of fib. */
   async function fib15(options: import('../src/runtime/page.js').AttachOptions) {

@@ -16,6 +16,7 @@ import type { TracerName } from '../tracers/tracer.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
+import { workerInstrumenter } from './worker-pass.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import type { Viewer } from '../viewer/main.js';
 
@@ -42,6 +43,14 @@ export interface AttachOptions extends TraceOptions {
    * false: on the page's thread. Default true.
    */
   instrumentInWorker?: boolean;
+  /**
+   * The small runtime (wasm-ftrace/runtime), opt-in: the URL of the
+   * instrumenting worker (`wasm-ftrace/dist/browser/instrument-worker.js`).
+   * A module that arrives uninstrumented through an asynchronous compile is
+   * then instrumented there, binaryen.js loaded only when the first such
+   * module comes; a synchronous `new WebAssembly.Module` still is not.
+   */
+  instrumentWorker?: string | URL;
   /** where the console messages go (default: console.warn) */
   warn?: (message: string) => void;
 }
@@ -105,7 +114,11 @@ export function attach(options: AttachOptions = {}): PageTracer {
   const interceptor = installInterceptor(tr, {
     instrument: { ...(ins.only ? { only: ins.only } : {}), ...(ins.notrace ? { notrace: ins.notrace } : {}) },
     exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
-    ...(options.instrumentInWorker === false ? { asyncPass: null } : {}),
+    ...(options.instrumentInWorker === false
+      ? { asyncPass: null }
+      : options.instrumentWorker !== undefined
+        ? { asyncPass: workerInstrumenter(() => new Worker(options.instrumentWorker!, { type: 'module' })) }
+        : {}),
     onError:
       options.onError ??
       ((e, m) => warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
