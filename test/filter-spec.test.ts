@@ -146,3 +146,13 @@ describe('register_ftrace_command', () => {
     expect(() => tr.setFilter('fa:count_test:x')).toThrow("'fa:count_test:x': the count 'x' is not a number");
   });
 });
+
+describe('C++ and Rust paths', () => {
+  it("'::' belongs to the name; a single ':' starts a command", () => {
+    const names = ['geom::total_area(geom::Shape* const*, int)', 'util::scale(int)', 'main'];
+    const u: FilterUniverse = { available: [0, 1, 2], nameOf: (ip) => names[ip]!, moduleName: 'app' };
+    expect([...resolveFilter(FilterSpec.parse('geom::*'), u).ips]).toEqual([0]);
+    expect([...resolveFilter(FilterSpec.parse('util::*:mod:app'), u).ips]).toEqual([1]);
+    expect([...resolveFilter(FilterSpec.parse('util::*:mod:other'), u).ips]).toEqual([]);
+  });
+});

@@ -18,7 +18,8 @@
  * WAT builds are up to date.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
@@ -103,6 +104,52 @@ export function buildC(name) {
   return out;
 }
 
+export const CPP_DIR = join(FIXTURES_DIR, 'cpp');
+/** C++ without the C++ standard library (Debian has no libc++ for wasm32-wasi). wasm-ld writes demangled names into the name section. */
+export const CLANGXX_ARGS = ['--target=wasm32-wasi', '-O1', '-fno-exceptions', '-fno-rtti', '-nostdlib++'];
+
+/**
+ * Compiles wasm-fixtures/cpp/NAME.cpp to build/NAME.wasm (names kept: no
+ * wasm-opt on PATH, see clangEnv) and build/NAME.stripped.wasm, the same
+ * module without its custom sections (what wasm-strip does): the pair that
+ * `--symbols` is tested with.
+ */
+export function buildCpp(name) {
+  const out = join(BUILD_DIR, `${name}.wasm`);
+  const args = [...CLANGXX_ARGS, '-o', out, join(CPP_DIR, `${name}.cpp`)];
+  // clang++ and its linker alone on PATH: a wasm-opt in the same directory (Debian's
+  // /usr/bin) would otherwise run after linking and drop the name section.
+  const tools = mkdtempSync(join(tmpdir(), 'wasm-ftrace-clang-'));
+  for (const tool of ['clang++', 'wasm-ld', 'wasm-ld-14']) {
+    const dir = (process.env.PATH ?? '').split(delimiter).find((d) => d && existsSync(join(d, tool)));
+    if (dir) symlinkSync(join(dir, tool), join(tools, tool));
+  }
+  const r = spawnSync(join(tools, 'clang++'), args, { encoding: 'utf8', env: { ...process.env, PATH: tools } });
+  rmSync(tools, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`clang++ ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  writeFileSync(join(BUILD_DIR, `${name}.stripped.wasm`), stripCustomSections(readFileSync(out)));
+  return out;
+}
+
+/** The module without its custom sections (id 0). */
+function stripCustomSections(bytes) {
+  const parts = [bytes.subarray(0, 8)];
+  let p = 8;
+  while (p < bytes.length) {
+    const start = p;
+    const id = bytes[p++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[p++];
+      size += (b & 0x7f) * 2 ** shift;
+      if (!(b & 0x80)) break;
+    }
+    p += size;
+    if (id !== 0) parts.push(bytes.subarray(start, p));
+  }
+  return Buffer.concat(parts);
+}
+
 async function main(argv) {
   const check = argv.includes('--check');
   const wat = sources(WAT_DIR, '.wat');
@@ -147,6 +194,10 @@ async function main(argv) {
   for (const name of c) {
     const out = buildC(name);
     console.log(`c    ${name}.c -> build/${name}.wasm (${readFileSync(out).length} bytes)`);
+  }
+  for (const name of sources(CPP_DIR, '.cpp')) {
+    const out = buildCpp(name);
+    console.log(`c++  ${name}.cpp -> build/${name}.wasm (${readFileSync(out).length} bytes) and build/${name}.stripped.wasm`);
   }
 }
 

@@ -113,15 +113,18 @@ export class FilterSpec {
   }
 }
 
+const SINGLE_COLON = /(?<!:):(?!:)/;
+
 function parseExpr(word: string, commands: readonly string[]): FilterExpr {
   const negate = word.startsWith('!');
   const body = negate ? word.slice(1) : word;
-  const colon = body.indexOf(':');
+  // A command follows a single ':'; '::' belongs to the name (C++ and Rust paths: 'geom::*').
+  const colon = body.search(SINGLE_COLON);
   let pattern = colon < 0 ? body : body.slice(0, colon);
   let module: Glob | null = null;
   let command: FilterCommand | null = null;
   if (colon >= 0) {
-    const rest = body.slice(colon + 1).split(':');
+    const rest = body.slice(colon + 1).split(SINGLE_COLON);
     const name = rest[0]!;
     if (name === 'mod') {
       if (rest.length !== 2 || rest[1] === '') throw new FilterError(`'${word}': ':mod:' takes one module name, as in 'parse*:mod:app'`);

@@ -10,6 +10,7 @@ export type { FtraceMetadata, StaticDataBounds } from './metadata.js';
 export { compileGlob, matchesAny } from './glob.js';
 export { FilterError, FilterSpec, resolveFilter, selectFunctions } from './filter-spec.js';
 export type { FilterCommand, FilterExpr, FilterUniverse } from './filter-spec.js';
+export { codeLayout } from './code-layout.js';
 export type { Glob, GlobKind } from './glob.js';
 export {
   SectionId,

@@ -51,7 +51,7 @@ Examples:
     const formats = [flags.chrome && 'chrome', flags.perfetto && 'perfetto', flags.folded && 'folded', flags.raw && 'raw'].filter(Boolean);
     if (formats.length > 1) throw new UsageError(`choose one of --chrome, --perfetto, --folded, --raw (got ${formats.map((f) => `--${f}`).join(' ')})`);
     if (flags.perfetto && flags.output === undefined) throw new UsageError('--perfetto writes a binary file: give it with -o, e.g. -o trace.pftrace');
-    const trace = openTrace(file, flags, ctx.io);
+    const trace = await openTrace(file, flags, ctx.io);
     const tracer = tracerOf(trace);
     const calls = tracer ? { calls: tracer.nestsCalls } : {};
     withStatus(ctx.io, trace.written > 1_000_000, `formatting ${trace.written} events`, () =>

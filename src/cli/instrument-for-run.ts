@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { codeLayout } from '../abi/index.js';
 import type { InstrumentOptions } from '../instrument/pass.js';
 import { diskInstrumentCache } from '../runtime/instrument-cache.js';
 import type { CliIO } from './io.js';
@@ -15,6 +16,8 @@ export interface PreparedModule {
   binary: Uint8Array;
   /** SHA-256 (hex) of the input bytes */
   hash: string;
+  /** the input's code layout (abi codeLayout), undefined when it cannot be read */
+  codeLayout?: string;
   /** the pass's options, as used */
   options: InstrumentOptions;
   /** 'hit': from the cache; 'miss': instrumented and cached; 'off': --no-cache */
@@ -23,13 +26,14 @@ export interface PreparedModule {
 
 export async function instrumentForRun(bytes: Uint8Array, file: string, flags: SharedFlags, exitHooks: boolean, io: CliIO): Promise<PreparedModule> {
   const hash = createHash('sha256').update(bytes).digest('hex');
+  const layout = layoutOf(bytes);
   const only = instrumentOnly(flags);
   const cache = flags.cache === false ? undefined : diskInstrumentCache();
   let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}) };
   const hit = cache?.get(hash, options);
   if (hit) {
     for (const w of hit.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
-    return { binary: hit.binary, hash, options, cache: 'hit' };
+    return { binary: hit.binary, hash, ...layout, options, cache: 'hit' };
   }
   // binaryen (10 MB of wasm) loads here, only when the pass runs
   const [{ instrument }, { instrumentSelecting }] = await Promise.all([import('../instrument/pass.js'), import('../runtime/module-cache.js')]);
@@ -42,5 +46,13 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
   });
   for (const w of result.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
   cache?.put(hash, options, result);
-  return { binary: result.binary, hash, options, cache: cache ? 'miss' : 'off' };
+  return { binary: result.binary, hash, ...layout, options, cache: cache ? 'miss' : 'off' };
+}
+
+function layoutOf(bytes: Uint8Array): { codeLayout?: string } {
+  try {
+    return { codeLayout: codeLayout(bytes) };
+  } catch {
+    return {}; // not readable as wasm: the pass says why
+  }
 }

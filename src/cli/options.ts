@@ -114,6 +114,13 @@ export const OPTION_TABLE: readonly SharedOption[] = [
     description: 'instrument every function even when -F selects a few (for filters that change while the program runs: triggers, the guest API)',
     commands: RECORDING,
   },
+  {
+    flags: '--symbols <file>',
+    description: 'names for a stripped module: its unstripped build (.wasm, checked against the recorded one), an Emscripten symbol map (index:name lines) or a JSON name map (repeatable)',
+    commands: READING,
+    parse: (v: string, previous: string[] = []) => [...previous, v],
+  },
+  { flags: '--no-demangle', description: 'show C++ and Rust names mangled, as the module has them', commands: READING },
   { flags: '--no-cache', description: 'instrument again instead of reusing the instrument cache ($WASM_FTRACE_CACHE_DIR, else $XDG_CACHE_HOME/wasm-ftrace, else ~/.cache/wasm-ftrace)', commands: RECORDING },
 ];
 
@@ -168,4 +175,8 @@ export interface SharedFlags {
   instrumentAll?: boolean;
   /** false: --no-cache */
   cache?: boolean;
+  /** readers: symbol files */
+  symbols?: string[];
+  /** readers: false with --no-demangle */
+  demangle?: boolean;
 }

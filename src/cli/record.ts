@@ -90,6 +90,7 @@ Examples:
           preopens,
           trace: tr,
           moduleHash: prepared.hash,
+          ...(prepared.codeLayout !== undefined ? { codeLayout: prepared.codeLayout } : {}),
           beforeInstantiate: () => {
             if (filter.length > 0) tr.setFilter(filter.join(' '));
             if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));

@@ -22,8 +22,8 @@ Examples:
   $ wasm-ftrace replay
   $ wasm-ftrace replay -G main -D 3
   $ wasm-ftrace replay --time-filter 100us | less`,
-  ).action((file: string, flags: SharedFlags) => {
-    const trace = openTrace(file, flags, ctx.io);
+  ).action(async (file: string, flags: SharedFlags) => {
+    const trace = await openTrace(file, flags, ctx.io);
     withOutput(ctx.io, undefined, (write) => {
       for (const line of ftraceTextLines(trace, {}, tracerOf(trace)?.printText)) write(`${line}\n`);
     });

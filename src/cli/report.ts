@@ -12,7 +12,7 @@ import { CliError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './context.js';
 import { addSharedOptions, positiveInt, type SharedFlags } from './options.js';
-import { DEFAULT_DATA_FILE, openDataFile, openTrace, readFilterOf } from './trace-file.js';
+import { DEFAULT_DATA_FILE, openNamedDataFile, openTrace, readFilterOf } from './trace-file.js';
 
 /**
  * The bundled viewer (scripts/build-browser.mjs writes dist/viewer/viewer.js):
@@ -58,7 +58,7 @@ Examples:
       await writeHtml(file, flags.html, flags, ctx, flags.htmlEvents ?? HTML_WINDOW_EVENTS);
       return;
     }
-    const trace = openTrace(file, flags, ctx.io);
+    const trace = await openTrace(file, flags, ctx.io);
     ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }));
   });
 }
@@ -80,11 +80,11 @@ async function writeHtml(file: string, out: string, flags: Partial<SharedFlags>,
   const bundle = findViewerBundle();
   if (!bundle) throw new CliError("the trace viewer is not built (dist/viewer/viewer.js is missing): run 'npm run build'");
   const viewerJs = readFileSync(bundle, 'utf8');
-  const opened = openDataFile(file, ctx.io); // checks the file, reports its warnings
+  const opened = await openNamedDataFile(file, flags, ctx.io); // checks the file, reports its warnings
   const filter = readFilterOf(flags);
   let name = path.basename(file);
   let bytes: Uint8Array;
-  if (isEmptyFilter(filter) && opened.summary.eventCount <= maxEvents) {
+  if (isEmptyFilter(filter) && !opened.renamed && opened.summary.eventCount <= maxEvents) {
     bytes = await readInputFile(file);
   } else {
     const window = encodeTraceWindow(filterStream(opened.trace, filter), opened.summary.header, maxEvents);

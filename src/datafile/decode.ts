@@ -604,6 +604,7 @@ function parseInstance(body: Uint8Array, at: number): DataFileInstance {
   if (!isStringList(names)) bad('names are not a list of strings');
   if (typeof i['name'] !== 'string') bad('no name');
   if (i['moduleHash'] !== undefined && typeof i['moduleHash'] !== 'string') bad('bad moduleHash');
+  if (i['codeLayout'] !== undefined && typeof i['codeLayout'] !== 'string') bad('bad codeLayout');
   if (i['functionCount'] === undefined) i['functionCount'] = (names as string[]).length;
   else if (!isCount(i['functionCount'])) bad('bad functionCount');
   if (i['importCount'] === undefined) i['importCount'] = 0;

@@ -125,6 +125,8 @@ export interface DataFileInstance {
   name: string;
   /** SHA-256 (hex) of the module's original bytes, when the recorder knew it */
   moduleHash?: string;
+  /** the layout of its code section (abi codeLayout: body count, bytes, a hash of the body sizes), what `--symbols` matches by */
+  codeLayout?: string;
   /** functions in the input module's index space, imports included */
   functionCount: number;
   importCount: number;

@@ -13,6 +13,7 @@ export function instanceChunk(inst: TracedInstance): DataFileInstance {
     id: inst.id,
     name: inst.name,
     ...(inst.moduleHash !== undefined ? { moduleHash: inst.moduleHash } : {}),
+    ...(inst.codeLayout !== undefined ? { codeLayout: inst.codeLayout } : {}),
     functionCount: meta.functionCount,
     importCount: meta.importCount,
     names: [...inst.names],

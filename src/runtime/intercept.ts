@@ -231,7 +231,10 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     let traced: TracedInstance | undefined;
     let imports: WebAssembly.Imports;
     try {
-      traced = tr.addInstance(Ftrace.forModule(m), entry.info.name, { moduleHash: entry.info.hash });
+      traced = tr.addInstance(Ftrace.forModule(m), entry.info.name, {
+        moduleHash: entry.info.hash,
+        ...(entry.info.codeLayout !== undefined ? { codeLayout: entry.info.codeLayout } : {}),
+      });
       imports = tr.importsFor(traced, user as WebAssembly.Imports);
     } catch (e) {
       // e.g. a tracer that needs exit hooks and a module built without them: run it, untraced

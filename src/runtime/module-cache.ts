@@ -3,7 +3,7 @@
  * original bytes) is instrumented once, however often the program compiles
  * it, and remembered with what became of it.
  */
-import { METADATA_SECTION, findCustomSection, readSections, type FtraceMetadata } from '../abi/index.js';
+import { METADATA_SECTION, codeLayout, findCustomSection, readSections, type FtraceMetadata } from '../abi/index.js';
 import type { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
 import type { TracedInstance } from '../tracers/trace-array.js';
@@ -38,6 +38,8 @@ export interface InterceptedModule {
   readonly hash: string;
   /** size of the original bytes */
   readonly size: number;
+  /** its code section's layout (abi codeLayout), kept in the data file for `--symbols`; unset when unreadable */
+  codeLayout?: string;
   status: InterceptedStatus;
   /** why a module is not traced */
   reason?: string;
@@ -117,6 +119,11 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
   /** Enters the outcome of the pass (or why there is none) for new bytes. */
   function record(bytes: Uint8Array<ArrayBuffer>, url: string | undefined, hash: string, outcome: (info: InterceptedModule) => InstrumentResult | null | 'preinstrumented'): CacheEntry {
     const info: InterceptedModule = { index: list.length, name: '', hash, size: bytes.length, status: 'failed', warnings: [], loads: 1, instances: [] };
+    try {
+      info.codeLayout = codeLayout(bytes);
+    } catch {
+      // not readable as wasm: instrumenting it says why
+    }
     const entry: CacheEntry = { info, binary: bytes, original: undefined };
     let error: unknown;
     try {

@@ -19,6 +19,8 @@ export interface RunOptions {
   trace: TraceArray;
   /** SHA-256 of the original module, recorded with the instance */
   moduleHash?: string;
+  /** its code section's layout (abi codeLayout), kept in the data file for `--symbols` */
+  codeLayout?: string;
   /** runs once the module is added to the trace array, before instantiation (set filters here) */
   beforeInstantiate?: () => void;
   /** call this export with these arguments instead of running a WASI `_start` */
@@ -58,7 +60,10 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
       })
     : undefined;
   // Registered before instantiation, so that the start function is traced too.
-  const traced = opts.trace.addInstance(ft, opts.programName, opts.moduleHash ? { moduleHash: opts.moduleHash } : {});
+  const traced = opts.trace.addInstance(ft, opts.programName, {
+    ...(opts.moduleHash ? { moduleHash: opts.moduleHash } : {}),
+    ...(opts.codeLayout ? { codeLayout: opts.codeLayout } : {}),
+  });
   opts.beforeInstantiate?.();
   const imports = opts.trace.importsFor(traced, wasi ? (wasi.getImportObject() as WebAssembly.Imports) : {});
   const missing = WebAssembly.Module.imports(module).filter((i) => !(imports[i.module] && i.name in imports[i.module]!));

@@ -53,6 +53,8 @@ export interface TracedInstance {
   instance?: WebAssembly.Instance;
   /** what identifies the module a trace came from: SHA-256 (hex) of its original bytes, when the recorder knows it */
   moduleHash?: string;
+  /** its code section's layout (abi codeLayout), what `--symbols` matches an unstripped build by */
+  codeLayout?: string;
 }
 
 export interface Trigger {
@@ -131,7 +133,7 @@ export class TraceArray {
    * function is traced too; then pass importsFor() to the instantiation and
    * attach(instance).
    */
-  addInstance(ft: Ftrace, name?: string, extra: { moduleHash?: string } = {}): TracedInstance {
+  addInstance(ft: Ftrace, name?: string, extra: { moduleHash?: string; codeLayout?: string } = {}): TracedInstance {
     if (this.current.needsExitHooks && !ft.metadata.exitHooks) {
       throw new Error(`the ${this.current.name} tracer needs a module instrumented with exit hooks (instrument(bytes, { exitHooks: true }))`);
     }
@@ -148,6 +150,7 @@ export class TraceArray {
       graphFunctions: null,
       graphNotrace: new Set(),
       ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
+      ...(extra.codeLayout !== undefined ? { codeLayout: extra.codeLayout } : {}),
     };
     this.resolveGraphOptions(inst);
     // A guest callback is the host calling into the module from inside
@@ -216,7 +219,7 @@ export class TraceArray {
     module: WebAssembly.Module,
     imports: WebAssembly.Imports = {},
     name?: string,
-    extra: { moduleHash?: string } = {},
+    extra: { moduleHash?: string; codeLayout?: string } = {},
   ): Promise<{ instance: WebAssembly.Instance; traced: TracedInstance }> {
     const traced = this.addInstance(Ftrace.forModule(module), name, extra);
     const instance = await WebAssembly.instantiate(module, this.importsFor(traced, imports));
