@@ -9,11 +9,15 @@
  *   - a function no ops wants never reaches the hook, and one that some ops
  *     wants always does (the guards are exact);
  *   - the direct/list choice always follows update_ftrace_function()'s rule;
- *   - a callback that throws leaves its ops callable again (busy reset).
+ *   - a callback that throws leaves its ops callable again (busy reset);
+ *   - a guest ops (a struct in linear memory, registered through the guest
+ *     API) is never called after unregister, the host never writes into its
+ *     struct once it is freed, and one malloc'ed where it was starts clean.
  *
  * The generator is biased toward the interleavings where those promises are
  * hard to keep: unregistering an ops that comes later in the walk in
- * progress, nested walks, throwing callbacks, exit walks. Coverage counters
+ * progress, nested walks, throwing callbacks, exit walks, a guest ops whose
+ * memory is freed and reused. Coverage counters
  * say how often each happened, and the test asserts them, so it cannot pass
  * by never getting there. At its fixed seed it fails with the ENABLED
  * re-check of the list walk removed, with the busy reset for a throwing
@@ -53,6 +57,10 @@ const CALLS: [string, number[]][] = [
 ];
 const NOPS = 4;
 const isDynamic = (i: number) => i >= 2;
+/** the guest ops: model index NOPS, a struct at GUEST (outside static data: DYNAMIC) whose func is the fixture's $callback (table slot 2) */
+const GUEST_OP = NOPS;
+const GUEST = 3000;
+const GUEST_TEXT = 3100;
 
 type Action =
   | { kind: 'register' | 'unregister'; op: number }
@@ -62,11 +70,16 @@ type Action =
   /** only in callbacks: throw after the ops' own work (the exception unwinds through wasm) */
   | { kind: 'throw' }
   /** only in callbacks: unregister the ops that comes next in the walk in progress */
-  | { kind: 'unregisterNext' };
+  | { kind: 'unregisterNext' }
+  /** the guest: malloc (where the last one was freed), set_filter 'leaf', register, unregister + free */
+  | { kind: 'guestAlloc' | 'guestFilter' | 'guestRegister' | 'guestUnregister' }
+  /** malloc, set_filter, free unregistered, malloc at the same address, register: the new ops must start clean */
+  | { kind: 'guestReuse' };
 
 const opArb = fc.nat(NOPS - 1);
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constantFrom('register' as const, 'unregister' as const), op: opArb }),
+  fc.record({ kind: fc.constantFrom('guestAlloc' as const, 'guestFilter' as const, 'guestRegister' as const, 'guestUnregister' as const) }),
   fc.record({ kind: fc.constantFrom('filter' as const, 'notrace' as const), op: opArb, text: fc.nat(FILTERS.length - 1) }),
   fc.record({ kind: fc.constant('call' as const), fn: fc.nat(CALLS.length - 1) }),
   fc.constant({ kind: 'toggle' as const }),
@@ -84,6 +97,16 @@ const topActionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('register' as const), op: opArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('call' as const), fn: fc.nat(CALLS.length - 1) }) },
   { weight: 2, arbitrary: actionArb },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom<Action>(
+      { kind: 'guestAlloc' },
+      { kind: 'guestFilter' },
+      { kind: 'guestRegister' },
+      { kind: 'guestUnregister' },
+      { kind: 'guestReuse' },
+    ),
+  },
 );
 const scriptsArb = fc.array(fc.array(callbackActionArb, { maxLength: 4 }), { minLength: NOPS, maxLength: NOPS });
 
@@ -104,10 +127,14 @@ export interface Coverage {
   callsAfterThrow: number;
   /** exit dispatches through the list */
   exitWalks: number;
+  /** guest ops registered in a struct malloc'ed where a freed one (with a filter, or registered) was */
+  guestReuses: number;
+  /** guest callbacks run */
+  guestCalls: number;
 }
 
 export function newCoverage(): Coverage {
-  return { scenarios: 0, nestedWalks: 0, unregisterLaterInWalk: 0, unregisterLaterInExitWalk: 0, throwsInListWalk: 0, callsAfterThrow: 0, exitWalks: 0 };
+  return { scenarios: 0, nestedWalks: 0, unregisterLaterInWalk: 0, unregisterLaterInExitWalk: 0, throwsInListWalk: 0, callsAfterThrow: 0, exitWalks: 0, guestReuses: 0, guestCalls: 0 };
 }
 
 interface Frame {
@@ -134,15 +161,21 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
     exitInvocations: new Array<number>(NOPS).fill(0),
     threw: new Array<boolean>(NOPS).fill(false),
     enabled: true,
+    guest: { allocated: false, registered: false, filter: new Set<number>(), freedAfterUse: false },
   };
   const wants = (i: number, ip: number) =>
-    model.registered[i]! && (model.filter[i]!.size === 0 || model.filter[i]!.has(ip)) && !model.notrace[i]!.has(ip);
+    i === GUEST_OP
+      ? model.guest.registered && (model.guest.filter.size === 0 || model.guest.filter.has(ip))
+      : model.registered[i]! && (model.filter[i]!.size === 0 || model.filter[i]!.has(ip)) && !model.notrace[i]!.has(ip);
+  const ALL = [...Array(NOPS + 1).keys()];
+  /** the host's ops for the guest struct, to know whether it is running (its busy flag) */
+  const guestOps = () => ft.registered.find((o) => o.address === GUEST);
   const frames: Frame[] = [];
   /** the dispatch that just ended, consumed by the body's env.enter that follows it */
   let justDispatched: { ip: number; wanted: boolean; changed: boolean } | null = null;
   const markDirty = (i: number | 'all') => {
     for (const f of frames) {
-      if (i === 'all') for (let k = 0; k < NOPS; k++) f.dirty.add(k);
+      if (i === 'all') for (const k of ALL) f.dirty.add(k);
       else f.dirty.add(i);
     }
   };
@@ -174,6 +207,7 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
   const dispatch = (ip: number, exit: boolean, run: () => void) => {
     const expected = new Set<number>();
     for (let i = 0; i < NOPS; i++) if (model.enabled && wants(i, ip) && model.busy[i] === 0) expected.add(i);
+    if (!exit && model.enabled && wants(GUEST_OP, ip) && guestOps()?.busy === 0) expected.add(GUEST_OP);
     if (frames.length > 0) coverage.nestedWalks++;
     // every ops has a retfunc: exits go through the list exactly when entries do
     const list = ft.mode === 'list' ? ft.registered : null;
@@ -185,7 +219,7 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
     } finally {
       frames.pop();
     }
-    for (let i = 0; i < NOPS; i++) {
+    for (const i of ALL) {
       if (frame.dirty.has(i)) continue; // changed during this dispatch: either answer is right
       expect(frame.actual.has(i), `ops ${i} for ${exit ? 'exit of ' : ''}ip ${ip}`).toBe(frame.expected.has(i));
     }
@@ -195,7 +229,7 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
   const instance = new WebAssembly.Instance(exitModule.module, {
     env: {
       enter: (ip: number) => {
-        const wanted = model.enabled && [...Array(NOPS).keys()].some((i) => wants(i, ip));
+        const wanted = model.enabled && ALL.some((i) => wants(i, ip));
         if (justDispatched?.ip === ip) {
           // judged by the state when the prologue ran, unless a callback changed it since
           if (!justDispatched.changed) expect(justDispatched.wanted, `ip ${ip} reached the hook though no ops wants it`).toBe(true);
@@ -209,7 +243,7 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
     ftrace: {
       ...ft.imports,
       mcount: (ip: number, parent: number) => {
-        const wantedAtStart = model.enabled && [...Array(NOPS).keys()].some((i) => wants(i, ip));
+        const wantedAtStart = model.enabled && ALL.some((i) => wants(i, ip));
         const frame = dispatch(ip, false, () => ft.mcount(ip, parent));
         justDispatched = { ip, wanted: wantedAtStart, changed: frame.dirty.size > 0 };
       },
@@ -227,10 +261,17 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
   ft.attach(instance);
   const exports = instance.exports as unknown as Record<string, (...a: number[]) => number>;
 
+  const memory = () => new DataView((instance.exports['memory'] as WebAssembly.Memory).buffer);
+  new Uint8Array((instance.exports['memory'] as WebAssembly.Memory).buffer).set(new TextEncoder().encode('leaf'), GUEST_TEXT);
+  const guestApi = ft.guest.imports;
   const checkMode = () => {
     const live = [...Array(NOPS).keys()].filter((i) => model.registered[i]);
-    const rule = !model.enabled || live.length === 0 ? 'none' : live.length === 1 && !isDynamic(live[0]!) ? 'direct' : 'list';
+    const dynamic = live.some(isDynamic) || model.guest.registered;
+    const n = live.length + (model.guest.registered ? 1 : 0);
+    const rule = !model.enabled || n === 0 ? 'none' : n === 1 && !dynamic ? 'direct' : 'list';
     expect(ft.mode).toBe(rule);
+    // freed: the host writes nothing into it (flags is the word it writes)
+    if (!model.guest.allocated && model.guest.freedAfterUse) expect(memory().getUint32(GUEST + 4, true)).toBe(0xffffffff);
   };
 
   /** Is ops j still to come in the walk of `frame` (after the ops running now), and would it be called? */
@@ -294,11 +335,72 @@ export function runScenario(actions: Action[], scripts: Action[][], exitScripts:
         }
         break;
       }
+      case 'guestAlloc':
+        if (model.guest.registered) break; // freeing a registered ops is the guest's bug, not a case
+        if (model.guest.freedAfterUse) coverage.guestReuses++;
+        if (model.guest.allocated) new Uint8Array((instance.exports['memory'] as WebAssembly.Memory).buffer, GUEST, 12).fill(0xff); // free
+        memory().setUint32(GUEST, 2, true); // func: $callback
+        memory().setUint32(GUEST + 4, 0, true); // a new ops starts with flags 0
+        memory().setUint32(GUEST + 8, 0, true);
+        markDirty(GUEST_OP);
+        model.guest = { allocated: true, registered: false, filter: new Set(), freedAfterUse: false };
+        break;
+      case 'guestFilter':
+        if (!model.guest.allocated) break;
+        markDirty(GUEST_OP);
+        expect(guestApi.ftrace_set_filter(GUEST, GUEST_TEXT, 4, 1)).toBe(0);
+        model.guest.filter = new Set([IP.leaf]);
+        // host state for this struct: freeing it makes its address a reuse
+        model.guest.freedAfterUse = true;
+        break;
+      case 'guestReuse':
+        if (model.guest.registered) break;
+        for (const kind of ['guestAlloc', 'guestFilter', 'guestAlloc', 'guestRegister'] as const) perform({ kind });
+        break;
+      case 'guestRegister':
+        if (!model.guest.allocated) break;
+        if (model.guest.registered) {
+          expect(guestApi.register_ftrace_function(GUEST)).toBe(-16);
+          break;
+        }
+        markDirty(GUEST_OP);
+        expect(guestApi.register_ftrace_function(GUEST)).toBe(0);
+        model.guest.registered = true;
+        {
+          // watch the host's calls of the guest callback (the wasm $callback, through the table)
+          const host = guestOps()!;
+          const call = host.func;
+          host.func = (ip, parent, op) => {
+            expect(model.guest.registered, 'the guest ops called while unregistered').toBe(true);
+            frames[frames.length - 1]!.actual.add(GUEST_OP);
+            coverage.guestCalls++;
+            call(ip, parent, op);
+          };
+        }
+        break;
+      case 'guestUnregister':
+        if (!model.guest.registered) {
+          if (model.guest.allocated) expect(guestApi.unregister_ftrace_function(GUEST)).toBe(-22);
+          break;
+        }
+        markDirty(GUEST_OP);
+        expect(guestApi.unregister_ftrace_function(GUEST)).toBe(0);
+        // free() at once: poison the struct
+        new Uint8Array((instance.exports['memory'] as WebAssembly.Memory).buffer, GUEST, 12).fill(0xff);
+        model.guest = { allocated: false, registered: false, filter: new Set(), freedAfterUse: true };
+        break;
       case 'unregisterNext': {
         const frame = frames[frames.length - 1];
         if (!frame?.list) break;
         const next = frame.list[frame.list.indexOf(ops[frame.current]!) + 1];
-        if (next !== undefined) perform({ kind: 'unregister', op: ops.indexOf(next) });
+        if (next === undefined) break;
+        if (next.address === GUEST) {
+          // the guest ops, next in this walk: unregistered and freed under it
+          if (!frame.exit && frame.expected.has(GUEST_OP) && !frame.actual.has(GUEST_OP)) coverage.unregisterLaterInWalk++;
+          perform({ kind: 'guestUnregister' });
+        } else {
+          perform({ kind: 'unregister', op: ops.indexOf(next) });
+        }
         break;
       }
       case 'throw': {
@@ -348,10 +450,12 @@ describe('ftrace core under random interleavings', () => {
     const k = MUTATING ? 0 : 1;
     expect(c.nestedWalks).toBeGreaterThan(200 * k);
     expect(c.unregisterLaterInWalk).toBeGreaterThan(20 * k);
-    expect(c.unregisterLaterInExitWalk).toBeGreaterThan(5 * k);
+    expect(c.unregisterLaterInExitWalk).toBeGreaterThan(2 * k);
     expect(c.throwsInListWalk).toBeGreaterThan(50 * k);
     expect(c.callsAfterThrow).toBeGreaterThan(50 * k);
     expect(c.exitWalks).toBeGreaterThan(200 * k);
+    expect(c.guestReuses).toBeGreaterThan(10 * k);
+    expect(c.guestCalls).toBeGreaterThan(100 * k);
   });
 
   it('a hand-picked scenario: nested dispatch and an unregister of a later ops in the walk', () => {
