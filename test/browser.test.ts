@@ -266,6 +266,40 @@ describe('wasm-ftrace/runtime, opt-in instrumentWorker', () => {
   });
 });
 
+describe('wasm-ftrace/runtime in a Web Worker', () => {
+  it('traces the worker\'s modules; the worker sends its trace to the page as a data file', async () => {
+    const { page, errors } = await newPage();
+    const { binary } = instrument(readFileSync(fixturePath));
+    await page.goto(`${server.url}/__blank.html`);
+    const got = await page.evaluate(async (bytes) => {
+      const source = `
+        import { attach } from '${location.origin}/dist/browser/runtime.js';
+        const ft = attach({ tracer: 'function' });
+        onmessage = async (ev) => {
+          const { instance } = await WebAssembly.instantiate(new Uint8Array(ev.data));
+          instance.exports.fib(6);
+          postMessage({ inWorker: typeof document === 'undefined', events: ft.read().events.length, data: await ft.save('') });
+        };
+        postMessage('ready');`;
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+      const reply = await new Promise<{ inWorker: boolean; events: number; data: Uint8Array }>((resolve, reject) => {
+        worker.onerror = (e) => reject(new Error(e.message));
+        worker.onmessage = (ev) => (ev.data === 'ready' ? worker.postMessage(bytes) : resolve(ev.data));
+      });
+      worker.terminate();
+      return { ...reply, data: Array.from(reply.data) };
+    }, Array.from(binary));
+    expect(got).toMatchObject({ inWorker: true, events: 25 }); // fib(6) enters fib 25 times
+    const file = path.join(artifacts, 'worker.data');
+    writeFileSync(file, Uint8Array.from(got.data));
+    let out = '';
+    expect(await main(['report', file], { stdout: (t) => (out += t), stderr: () => {} })).toBe(0);
+    expect(out).toMatch(/^\s*fib\s+25$/m);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('a page keeps its whole trace', () => {
   /** The runtime in a blank page, recursion.wasm pre-instrumented, fib(15) called: 1973 entries of fib. */
   async function fib15(options: import('../src/runtime/page.js').AttachOptions) {
