@@ -35,5 +35,15 @@ describe('Kotlin/Wasm (WasmGC)', () => {
     for (const name of ['fib', 'Point.<init>', 'Point.norm']) expect(children.filter((n) => n === name), name).toHaveLength(10);
     expect(children).toContain('kotlin.collections.ArrayList.add');
     expect(children).toContain('kotlin.String.plus');
+    expect(children).toContain('kotlin.io.println'); // its callers' try_tables no longer cut main's frame
+    // one clean tree: the start function, then main; nothing unwound or stray
+    const full = await run(process.execPath, [BIN, 'replay', 'kt.data'], { cwd: dir, maxBuffer: 64 << 20 });
+    const roots = full.stdout
+      .split('\n')
+      .filter((l) => /^ 0\).*\| {2}[^ }]/.test(l))
+      .map((l) => l.split('|')[1]!.trim());
+    expect(roots).toEqual(['_initializeModule() {', 'main() {']);
+    const info = await run(process.execPath, [BIN, 'info', 'kt.data'], { cwd: dir });
+    expect(info.stdout).toMatch(/^repairs +0 frames unwound without exit, 0 stray exits/m);
   });
 });

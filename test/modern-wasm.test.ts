@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import binaryen from 'binaryen';
-import { instrument } from '../src/index.js';
+import { HOST_IP, instrument } from '../src/index.js';
+import { FRAME_RECORDED, ShadowStack } from '../src/tracers/shadow-stack.js';
 
 function assemble(text: string): Uint8Array<ArrayBuffer> {
   const mod = binaryen.parseText(text);
@@ -75,7 +76,8 @@ const CASES: Case[] = [
     calls: [['main', 'HOST'], ['one', 'main'], ['two', 'main']],
   },
   {
-    name: 'GC structs, arrays and call_ref',
+    // $norm is reached only through a global, as a GC language's vtable holds its methods
+    name: 'GC structs, arrays and call_ref through a global',
     wat: `(module
       (type $point (struct (field $x i32) (field $y i32)))
       (type $vec (array (mut i32)))
@@ -84,11 +86,11 @@ const CASES: Case[] = [
       (func $norm (type $norm) (param $p (ref $point)) (result i32)
         (i32.add (i32.mul (struct.get $point $x (local.get $p)) (struct.get $point $x (local.get $p)))
                  (i32.mul (struct.get $point $y (local.get $p)) (struct.get $point $y (local.get $p)))))
-      (elem declare func $norm)
+      (global $vtable (ref $norm) (ref.func $norm))
       (func (export "main") (result i32)
         (local $v (ref $vec))
         (local.set $v (array.new $vec (i32.const 0) (i32.const 2)))
-        (array.set $vec (local.get $v) (i32.const 1) (call_ref $norm (call $make (i32.const 3) (i32.const 4)) (ref.func $norm)))
+        (array.set $vec (local.get $v) (i32.const 1) (call_ref $norm (call $make (i32.const 3) (i32.const 4)) (global.get $vtable)))
         (array.get $vec (local.get $v) (i32.const 1))))`,
     run: (e) => (e['main'] as () => number)(),
     expected: 25,
@@ -138,3 +140,29 @@ describe('modern wasm, as it is and instrumented', () => {
     });
   }
 });
+
+describe('function_graph under calls the pass cannot see (try_table bodies report HOST)', () => {
+  function stack(opaque: number[]): ShadowStack {
+    const s = new ShadowStack();
+    s.tracksHost = true;
+    if (opaque.length) s.opaqueCallers = new Set(opaque);
+    s.push(1, 0, FRAME_RECORDED); // main
+    s.push(2, 0, FRAME_RECORDED); // f, called by main; an exception will unwind it
+    return s;
+  }
+
+  it("nests a HOST entry under the innermost function with such calls, popping what was unwound above it", () => {
+    const s = stack([1]);
+    s.beforeEntry(HOST_IP);
+    expect(s.depth).toBe(1);
+    expect(s.unwound).toBe(1);
+  });
+
+  it('without such functions, a HOST entry still means the stack unwound to the host', () => {
+    const s = stack([]);
+    s.beforeEntry(HOST_IP);
+    expect(s.depth).toBe(0);
+    expect(s.unwound).toBe(2);
+  });
+});
+

@@ -34,6 +34,12 @@ export interface FtraceMetadata {
   guardWords: number;
   /** the module also calls `ftrace.mcount_exit(ip)` on every way out of a traced function */
   exitHooks?: boolean;
+  /**
+   * ips of functions with calls the pass could not give a caller token
+   * (inside try_table and other expressions binaryen.js cannot walk): entries
+   * they cause report parent HOST. Absent when there are none.
+   */
+  opaqueCallers?: number[];
 }
 
 export function encodeMetadata(meta: FtraceMetadata): Uint8Array {

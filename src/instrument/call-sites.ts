@@ -65,6 +65,7 @@ export function rewriteCallSites(ctx: PassContext): void {
     const newBody = rewriter.visit(body);
     if (newBody !== body) functionSetBody(fnRef, newBody);
     ctx.counts.callSites += rewriter.callSites;
+    if (rewriter.opaqueKinds.size > 0) ctx.opaqueCallers.add(i);
     for (const kind of rewriter.opaqueKinds) {
       if (!ctx.opaque.has(kind)) ctx.opaque.set(kind, new Set());
       ctx.opaque.get(kind)!.add(ctx.names[i]!);
@@ -78,9 +79,35 @@ export function rewriteCallSites(ctx: PassContext): void {
       if (ip !== undefined) ctx.escapes.add(ip);
     }
   }
+  // A reference taken in a global's initializer escapes too: the vtables of
+  // GC languages are globals holding (struct.new ... (ref.func $method)).
+  const mod = ctx.mod;
+  for (let g = 0; g < mod.getNumGlobals(); g++) {
+    const init = binaryen.getGlobalInfo(mod.getGlobalByIndex(g)).init;
+    if (!init) continue;
+    for (const ptr of refFuncsIn(init)) {
+      const ip = ctx.ipOfName.get(ptr);
+      if (ip !== undefined) ctx.escapes.add(ip);
+    }
+  }
 }
 
 /** The warnings about expression kinds binaryen.js cannot walk. */
+/** The function name pointers of every ref.func inside a constant expression. */
+function refFuncsIn(e: Ref, out: number[] = []): number[] {
+  const id = getId(e);
+  if (id === ID.RefFunc) out.push(refFuncGetFunc(e));
+  for (const slot of SLOTS_BY_ID[id] ?? []) {
+    if (slot.kind === 'fixed') {
+      const c = slot.get(e);
+      if (c) refFuncsIn(c, out);
+    } else {
+      for (let i = 0, n = slot.num(e); i < n; i++) refFuncsIn(slot.getAt(e, i), out);
+    }
+  }
+  return out;
+}
+
 export function opaqueWarnings(ctx: PassContext): string[] {
   const out: string[] = [];
   const list = (fns: Set<string>): string => {

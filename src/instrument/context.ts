@@ -69,4 +69,6 @@ export interface PassContext extends ModuleScan {
   readonly opaque: Map<string, Set<string>>;
   /** ...those that may return past the exit hook */
   readonly opaqueExits: Map<string, Set<string>>;
+  /** ips of the functions with such calls (FtraceMetadata.opaqueCallers) */
+  readonly opaqueCallers: Set<number>;
 }

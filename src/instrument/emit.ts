@@ -47,6 +47,7 @@ export function emitModule(
     traced: ctx.traced.flatMap((t, i) => (t ? [i] : [])),
     guardWords: ctx.hooks.guardWords,
     ...(ctx.exitHooks ? { exitHooks: true } : {}),
+    ...(ctx.opaqueCallers.size > 0 ? { opaqueCallers: [...ctx.opaqueCallers].sort((a, b) => a - b) } : {}),
   };
   const added = [`${ABI.importModule}.${ABI.mcount}`, ...(ctx.exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : [])];
   binary = writeNames(binary, ctx.names, ctx.importCount, added);

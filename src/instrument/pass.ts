@@ -152,6 +152,7 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
         counts: { callSites: 0, instrumented: 0 },
         opaque: new Map(),
         opaqueExits: new Map(),
+        opaqueCallers: new Set(),
       };
       rewriteCallSites(ctx);
       addPrologues(ctx);

@@ -19,6 +19,10 @@
  *     above the mark is taken as a nested call when the JS stack shows a
  *     wasm frame right below the entered function (wasm called it
  *     directly), and as a trap's leftovers otherwise.
+ *     Checked first: a function whose calls the pass could not see into
+ *     (try_table...: `opaqueCallers`) makes entries that report HOST too, so
+ *     a host entry nests under the innermost such frame on the stack, and
+ *     the frames above it were unwound (an exception its try_table caught).
  * Unwound frames are counted, never silently dropped.
  */
 import { HOST_IP } from '../abi/index.js';
@@ -46,6 +50,8 @@ export class ShadowStack {
   /** depth at each host call (import) in progress, when the runtime reports them */
   hostMarks: number[] = [];
   tracksHost = false;
+  /** FtraceMetadata.opaqueCallers of the instance */
+  opaqueCallers: ReadonlySet<number> | null = null;
 
   private get base(): number {
     return this.hostMarks.length > 0 ? this.hostMarks[this.hostMarks.length - 1]! : 0;
@@ -75,13 +81,27 @@ export class ShadowStack {
     this.depth = depth;
   }
 
+  /** One past the innermost frame of an `opaqueCallers` function above `base`, or -1. */
+  private innermostOpaqueCaller(base: number): number {
+    if (this.opaqueCallers) {
+      for (let d = this.depth - 1; d >= base; d--) if (this.opaqueCallers.has(this.ips[d]!)) return d + 1;
+    }
+    return -1;
+  }
+
   /** Repairs the stack before an entry called by `parent`. */
   beforeEntry(parent: number): void {
     const base = this.base;
     if (parent === HOST_IP) {
-      if (this.tracksHost && this.depth > base && !calledFromWasm()) {
-        this.unwound += this.depth - base;
-        this.truncate(base);
+      if (this.tracksHost && this.depth > base) {
+        const keep = this.innermostOpaqueCaller(base);
+        if (keep >= 0) {
+          this.unwound += this.depth - keep;
+          this.truncate(keep);
+        } else if (!calledFromWasm()) {
+          this.unwound += this.depth - base;
+          this.truncate(base);
+        }
       }
       return;
     }

@@ -146,7 +146,7 @@ export class TraceArray {
       names: ft.metadata.names,
       ops: [],
       triggerOps: [],
-      stack: new ShadowStack(),
+      stack: shadowStackFor(ft.metadata.opaqueCallers),
       graphFunctions: null,
       graphNotrace: new Set(),
       ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
@@ -489,4 +489,10 @@ function wasmFramesFromJsStack(meta: FtraceMetadata): number[] {
     frames.push(index < meta.importCount ? index : index - added);
   }
   return frames;
+}
+
+function shadowStackFor(opaqueCallers: readonly number[] | undefined): ShadowStack {
+  const stack = new ShadowStack();
+  if (opaqueCallers && opaqueCallers.length > 0) stack.opaqueCallers = new Set(opaqueCallers);
+  return stack;
 }
