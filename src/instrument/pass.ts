@@ -51,6 +51,7 @@ import { METADATA_SECTION, WasmFormatError, findCustomSection, type FtraceMetada
 import { opaqueWarnings, rewriteCallSites } from './call-sites.js';
 import type { PassContext } from './context.js';
 import { emitModule } from './emit.js';
+import { coalesceGrownLocals } from './locals.js';
 import { InstrumentError } from './errors.js';
 import { addHooks } from './hooks.js';
 import { captureBinaryenOutput } from './binaryen.js';
@@ -143,6 +144,7 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
     return binaryenStep(() => {
       const exitHooks = options.exitHooks === true;
       const scan = scanModule(mod, input, sections, { explicitNames: inputNames?.functionNames, only, notrace });
+      coalesceGrownLocals(mod, input, sections, scan.importCount, scan.fnRefs);
       const ctx: PassContext = {
         ...scan,
         mod,
