@@ -183,7 +183,7 @@ describe('wasm-ftrace run', () => {
     expect(outer.ts).toBeLessThanOrEqual(a.ts);
     expect(b.ts + b.dur).toBeLessThanOrEqual(outer.ts + outer.dur);
     const profile = await cli('run', '-t', 'profiler', '--invoke', 'helper', fibPath);
-    expect(profile.stderr).toMatch(/^ {2}Function +Hit +Time +Avg +s\^2 +Self\n/);
+    expect(profile.stderr).toMatch(/^ {2}Function +Hit +Time +Avg +Stddev +Self\n/);
     expect(profile.stderr).toMatch(/^ {2}fib +5 /m);
   });
 

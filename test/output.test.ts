@@ -455,9 +455,10 @@ describe('function profile', () => {
 
   it('prints the kernel table, sorted and limited', () => {
     expect(formatProfile(HAND, { sort: 'hits', limit: 2 })).toBe(
-      '  Function                               Hit    Time            Avg             s^2             Self\n' +
-        '  --------                               ---    ----            ---             ---             ----\n' +
-        '  a                                        3    60.000 us       20.000 us       100.000 us      60.000 us\n' +
+      '  Function                               Hit    Time            Avg             Stddev          Self\n' +
+        '  --------                               ---    ----            ---             ------          ----\n' +
+        // s^2 = 100 us^2: a standard deviation of 10 us
+        '  a                                        3    60.000 us       20.000 us       10.000 us       60.000 us\n' +
         '  b                                        1    20.000 us       20.000 us       0.000 us        10.000 us\n',
     );
     const order = (sort: 'total' | 'self' | 'avg') =>

@@ -40,6 +40,7 @@ beforeAll(async () => {
   data = path.join(dir, 'shapes.data');
   const rec = await cli('record', '--clock', 'counter', '-o', data, STRIPPED, '2');
   expect(rec.code, rec.stderr).toBe(0);
+  expect(rec.stderr).toContain('wasm-ftrace: warning: shapes.stripped.wasm has no function names (no name section)');
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -168,7 +168,7 @@ describe('the page report --html writes', () => {
     const total = s.tableMatching;
     expect(total).toBeGreaterThan(5);
     expect(await page.locator('.wft-table tbody tr').count()).toBe(total);
-    expect(await page.locator('.wft-table th').allTextContents()).toEqual(['Function', 'Hit', 'Calls', 'Time ▼', 'Avg', 's^2', 'Self', 'Self avg']);
+    expect(await page.locator('.wft-table th').allTextContents()).toEqual(['Function', 'Hit', 'Calls', 'Time ▼', 'Avg', 'Stddev', 'Self', 'Self avg']);
     await page.click('.wft-table th[data-key="hits"]');
     const hits = (await page.locator('.wft-table tbody tr td:nth-child(2)').allTextContents()).map(Number);
     expect(hits).toEqual([...hits].sort((a, b) => b - a));

@@ -16,7 +16,7 @@ import { computeProfile } from '../src/output/profile.js';
 import { EVENT_ENTRY, EVENT_EXIT, type TraceData, type TraceEvent } from '../src/ring/event.js';
 import { importChromeTrace } from '../src/viewer/chrome-import.js';
 import { traceFromBytes } from '../src/viewer/load.js';
-import { buildCallTable, CALL_NO_ENTRY, CALL_NO_EXIT, type CallTable } from '../src/viewer/model.js';
+import { buildCallTable, CALL_NO_ENTRY, CALL_NO_EXIT, formatDuration, type CallTable } from '../src/viewer/model.js';
 import { viewerHtml } from '../src/viewer/page.js';
 
 const FIXTURES = path.resolve('wasm-fixtures/build');
@@ -350,5 +350,18 @@ describe('wasm-ftrace report --html', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('durations for people', () => {
+  it('picks the unit after rounding: 999.96 us is 1.00 ms, never 1.00e+3 us', () => {
+    expect(formatDuration(999.96, false)).toBe('1.00 ms');
+    expect(formatDuration(999.4, false)).toBe('999 us');
+    expect(formatDuration(0.9996, false)).toBe('1.00 us');
+    expect(formatDuration(999_960, false)).toBe('1.00 s');
+    expect(formatDuration(12_345_678_900, false)).toBe('12346 s');
+    expect(formatDuration(0.0123, false)).toBe('12.3 ns');
+    expect(formatDuration(-1500, false)).toBe('-1.50 ms');
+    expect(formatDuration(3, true)).toBe('3 events');
   });
 });

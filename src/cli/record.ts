@@ -22,6 +22,18 @@ import type { CommandContext } from './context.js';
 import { instrumentForRun, type PreparedModule } from './instrument-for-run.js';
 import { addSharedOptions, instrumentOnly, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
+import { findCustomSection, readSections } from '../abi/index.js';
+import { parseNameSection } from '../instrument/wasm-binary.js';
+
+/** Does the module name its functions (a name section with function names)? Unreadable modules say nothing here. */
+function hasFunctionNames(bytes: Uint8Array): boolean {
+  try {
+    const section = findCustomSection(readSections(bytes), 'name');
+    return section !== undefined && parseNameSection(bytes, section).functionNames.size > 0;
+  } catch {
+    return true; // the pass reports what is wrong with it
+  }
+}
 
 interface RecordFlags extends SharedFlags {
   output: string;
@@ -68,6 +80,12 @@ Examples:
       // node:wasi loads only here; binaryen only when the instrument cache misses
       const { runModule } = await import('../runtime/wasi.js');
       const prepared = await instrumentForRun(bytes, program_, flags, tracer.needsExitHooks, ctx.io);
+      if (!hasFunctionNames(bytes)) {
+        ctx.io.stderr(
+          `wasm-ftrace: warning: ${path.basename(program_)} has no function names (no name section): the trace names exports and func[N]; ` +
+            `rebuild keeping names (README, Names), or read it with --symbols and the unstripped build\n`,
+        );
+      }
       const clock = nodeClockOptions(flags.clock as TraceClock);
       const tr = new TraceArray({ tracer: tracerName, ...clock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
       if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);

@@ -32,7 +32,7 @@ const SORTS: readonly ProfileSort[] = ['total', 'self', 'calls', 'avg', 'hits', 
 export function registerReport(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('report')
-    .description('print the per-function profile of a recorded trace: hits, total, average, s^2 and self time')
+    .description('print the per-function profile of a recorded trace: hits, total, average, standard deviation and self time')
     .argument('[file]', 'the data file', DEFAULT_DATA_FILE)
     .option('-s, --sort <column>', `sort by ${SORTS.join(', ')}`, (v: string) => {
       if (!SORTS.includes(v as ProfileSort)) throw new InvalidArgumentError(`unknown column '${v}' (${SORTS.join(', ')})`);

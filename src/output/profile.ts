@@ -1,8 +1,8 @@
 /**
  * The function profiler's table, as the kernel prints `trace_stat/function0`:
  *
- *   Function                               Hit    Time            Avg             s^2             Self
- *   --------                               ---    ----            ---             ---             ----
+ *   Function                               Hit    Time            Avg             Stddev          Self
+ *   --------                               ---    ----            ---             ------          ----
  *   main                                     1    100.000 us      100.000 us      0.000 us        30.000 us
  *
  * computed from a trace of function_graph events, through walkCalls() (calls.ts).
@@ -13,12 +13,14 @@
  *   own duration, so a call whose ENTRY was overwritten still counts), i.e.
  *   inclusive time, as with the kernel's default graph-time option. Recursive
  *   calls are counted at every level, as in the kernel.
- * - Avg: Time / completed calls. s^2: the kernel's sample variance of the
- *   per-call time, (n Σx² − (Σx)²) / (n (n − 1)) over completed calls, in
- *   us^2; printed, like the kernel, through the duration formatter, so its
- *   text says "us". The kernel divides by Hit; a trace can hold calls that
- *   never returned (a trap, the end of the buffer), so here n is the number
- *   of completed calls and Avg/s^2 describe those only.
+ * - Avg: Time / completed calls. s^2 (ProfileRow.s2): the kernel's sample
+ *   variance of the per-call time, (n Σx² − (Σx)²) / (n (n − 1)) over
+ *   completed calls, in us^2. The kernel prints it through the duration
+ *   formatter, so its text says "us" for a value in us^2 (`187 s` for a
+ *   spread of 13.7 ms); the table prints its square root instead, the
+ *   standard deviation, a time (Stddev). The kernel divides by Hit; a trace
+ *   can hold calls that never returned (a trap, the end of the buffer), so
+ *   here n is the number of completed calls and Avg/s^2 describe those only.
  * - Self: Time minus the time of direct children (`Self` column, not in the
  *   kernel, which offers it as the nograph-time option instead). The time
  *   of a child that never returned goes to its parent's self time, so that
@@ -144,15 +146,15 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
   const head = (a: string, b: string): string => `  ${a.padEnd(width)}  ${b.padStart(10)}`;
   let out = '';
   if (times) {
-    out += `${head('Function', 'Hit')}    Time            Avg             s^2             Self\n`;
-    out += `${head('--------', '---')}    ----            ---             ---             ----\n`;
+    out += `${head('Function', 'Hit')}    Time            Avg             Stddev          Self\n`;
+    out += `${head('--------', '---')}    ----            ---             ------          ----\n`;
   } else {
     out += `${head('Function', 'Hit')}\n${head('--------', '---')}\n`;
   }
   for (const r of sorted) {
     let line = head(printable(r.name), String(r.hits));
     if (times) {
-      const cols = [r.total, r.avg, r.s2, r.self].map(formatGraphDuration);
+      const cols = [r.total, r.avg, Math.sqrt(r.s2), r.self].map(formatGraphDuration);
       line += `    ${cols.join('    ')}`;
     }
     out += `${line.trimEnd()}\n`;

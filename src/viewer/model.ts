@@ -378,11 +378,20 @@ export function formatDuration(v: number, counter: boolean): string {
   if (counter) return `${Math.round(v)} event${Math.round(v) === 1 ? '' : 's'}`;
   const a = Math.abs(v);
   if (a === 0) return '0';
-  if (a < 1) return `${(v * 1000).toPrecision(3)} ns`;
-  if (a < 1000) return `${v.toPrecision(3)} us`;
-  if (a < 1e6) return `${(v / 1000).toPrecision(3)} ms`;
-  return `${(v / 1e6).toPrecision(3)} s`;
+  let k = a < 1 ? 0 : a < 1e3 ? 1 : a < 1e6 ? 2 : 3;
+  // 999.96 us rounds to 3 digits as 1000: say 1.00 ms, not 1.00e+3 us
+  if (k < 3 && Math.abs(Number((v / DURATION_UNITS[k]![1]).toPrecision(3))) >= 1000) k++;
+  const [unit, scale] = DURATION_UNITS[k]!;
+  const x = v / scale;
+  return `${Math.abs(x) >= 1000 ? Math.round(x) : x.toPrecision(3)} ${unit}`;
 }
+
+const DURATION_UNITS: ReadonlyArray<readonly [string, number]> = [
+  ['ns', 1e-3],
+  ['us', 1],
+  ['ms', 1e3],
+  ['s', 1e6],
+];
 
 /** 32-bit FNV-1a of a string: stable colors per name. */
 export function hashName(s: string): number {

@@ -24,7 +24,7 @@ const COLUMNS: readonly Column[] = [
   { key: 'calls', label: 'Calls', time: true },
   { key: 'total', label: 'Time', time: true },
   { key: 'avg', label: 'Avg', time: true },
-  { key: 's2', label: 's^2', time: true },
+  { key: 's2', label: 'Stddev', time: true },
   { key: 'self', label: 'Self', time: true },
   { key: 'selfAvg', label: 'Self avg', time: true },
 ];
@@ -94,8 +94,8 @@ export class ProfileTable {
     this.shown = Math.min(rows.length, MAX_ROWS);
     const fmt = (key: Key, v: number): string => {
       if (key === 'hits' || key === 'calls') return String(v);
-      // s^2 is in unit squared; printed like the kernel, through the duration formatter
-      return formatDuration(v, this.counter);
+      // the variance is in unit squared: shown as the standard deviation, a time (sorting by either is the same)
+      return formatDuration(key === 's2' ? Math.sqrt(v) : v, this.counter);
     };
     let html = '<table><thead><tr>';
     for (const c of cols) {
