@@ -16,5 +16,11 @@ export default {
   thresholds: { high: 95, low: 90, break: 90 },
   ignorePatterns: ['dist', 'reports', 'bench/results', 'examples', 'test-artifacts', 'scratch'],
   tempDirName: '.stryker-tmp',
-  timeoutMS: 20000,
+  // a mutant that loops is cut off soon after the tests' own time
+  timeoutMS: 5000,
+  // module-level mutants would need every test run again for each: left out (reported as ignored)
+  ignoreStatic: true,
+  // a second run retests only the mutants whose code or covering tests changed
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
 };

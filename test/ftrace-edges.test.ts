@@ -1,0 +1,193 @@
+/**
+ * The core's edges: errors and their messages, views and counters that the
+ * scenario tests do not reach (written to kill the mutants `npm run mutate`
+ * left alive).
+ */
+import { describe, expect, it } from 'vitest';
+import { createOps, EINVAL, Ftrace, FtraceError, FtraceHash, FTRACE_OPS_FL_DYNAMIC, GracePeriod } from '../src/ftrace/index.js';
+import { coreInstance, coreModule, IP } from './helpers/core-fixture.js';
+
+describe('core edges', () => {
+  it('FtraceHash: sorted, deduplicated, out-of-range ips absent', () => {
+    const h = FtraceHash.of([40, 3, 3, 7]);
+    expect([...h]).toEqual([3, 7, 40]);
+    expect(h.size).toBe(3);
+    expect([h.has(3), h.has(4), h.has(40), h.has(41), h.has(1000)]).toEqual([true, false, true, false, false]);
+    expect(FtraceHash.of([])).toBe(FtraceHash.EMPTY);
+  });
+
+  it('GracePeriod: inReadSection follows the read-side nesting', () => {
+    const g = new GracePeriod();
+    expect(g.inReadSection).toBe(false);
+    g.readLock();
+    g.readLock();
+    g.readUnlock();
+    expect(g.inReadSection).toBe(true);
+    g.readUnlock();
+    expect(g.inReadSection).toBe(false);
+  });
+});
+
+describe('registration edges', () => {
+  it('refuses to unregister an ops registered on another instance, and a module without the section', () => {
+    const a = coreInstance();
+    const b = coreInstance();
+    const ops = createOps(() => {});
+    a.ft.register(ops);
+    expect(() => b.ft.unregister(ops)).toThrow(new FtraceError("ops 'ops" + ops.name.slice(3) + "' is not registered", EINVAL));
+    expect(b.ft.registered).toEqual([]);
+    a.ft.unregister(ops);
+    const plain = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    expect(() => Ftrace.forModule(plain)).toThrow('the module is not instrumented by wasm-ftrace (no wasm-ftrace section)');
+  });
+
+  it('names an ops it was not given a name for, and takes dynamic and retfunc from the options', () => {
+    const a = createOps(() => {});
+    const b = createOps(() => {});
+    expect(a.name).toMatch(/^ops\d+$/);
+    expect(Number(b.name.slice(3))).toBe(Number(a.name.slice(3)) + 1);
+    expect(a.flags).toBe(0);
+    expect(a.retfunc).toBeUndefined();
+    const retfunc = () => {};
+    const d = createOps(() => {}, { name: 'd', dynamic: true, retfunc });
+    expect([d.name, d.flags, d.retfunc]).toEqual(['d', FTRACE_OPS_FL_DYNAMIC, retfunc]);
+    expect([d.busy, d.recursionMissed, d.filterHash, d.notraceHash]).toEqual([0, 0, FtraceHash.EMPTY, FtraceHash.EMPTY]);
+  });
+
+  it('flags an ops with an address outside static data DYNAMIC, one inside it not', () => {
+    const { ft } = coreInstance();
+    const inside = createOps(() => {});
+    inside.address = 1024;
+    const outside = createOps(() => {});
+    outside.address = 8192;
+    expect([ft.coreKernelData(1024), ft.coreKernelData(8192)]).toEqual([true, false]);
+    ft.register(inside);
+    expect(inside.flags & FTRACE_OPS_FL_DYNAMIC).toBe(0);
+    expect(ft.mode).toBe('direct');
+    ft.register(outside);
+    expect(outside.flags & FTRACE_OPS_FL_DYNAMIC).toBe(FTRACE_OPS_FL_DYNAMIC);
+  });
+
+  it('keeps counting recursion misses of an ops after it is unregistered', () => {
+    const { ft, exports } = coreInstance();
+    const a = createOps(() => void exports['leaf']!());
+    ft.register(a);
+    exports['leaf']!();
+    expect(ft.stats.recursionMissed).toBe(1);
+    ft.unregister(a);
+    expect(a.recursionMissed).toBe(0);
+    expect(ft.stats).toEqual({ recursionMissed: 1, rcuPending: 0 });
+  });
+});
+
+describe('before attach: the guards are the pass defaults (all on)', () => {
+  it('the direct call still tests the hash, entries and exits', async () => {
+    const { instrument } = await import('../src/index.js');
+    const { wat } = await import('./helpers/wat.js');
+    const { CORE_WAT } = await import('./helpers/core-fixture.js');
+    const r = instrument(wat(CORE_WAT), { exitHooks: true });
+    const module = new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>);
+    const ft = Ftrace.forModule(module, { moduleName: 'early' });
+    expect(ft.moduleName).toBe('early');
+    const log: string[] = [];
+    const ops = createOps((ip) => log.push(`>${ip}`), { retfunc: (ip) => log.push(`<${ip}`) });
+    ft.setFilter(ops, 'leaf');
+    ft.register(ops);
+    expect(ft.mode).toBe('direct');
+    // no attach: a start function would run like this
+    ft.mcount(IP.fib, IP.main);
+    ft.mcountExit(IP.fib);
+    ft.mcount(IP.leaf, IP.main);
+    ft.mcountExit(IP.leaf);
+    expect(log).toEqual([`>${IP.leaf}`, `<${IP.leaf}`]);
+  });
+
+  it('attach names a missing guard global', async () => {
+    const ft = new Ftrace(coreModule.metadata);
+    const bare = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])));
+    expect(() => ft.attach(bare)).toThrow(/^the instance does not export __ftrace_guard_0: was it instrumented by this version\?$/);
+  });
+});
+
+describe('the switch and the views', () => {
+  it('ftrace_enabled off: no callbacks, no enabled functions, mode none; on again restores them', () => {
+    const { ft, exports, hooks } = coreInstance();
+    const calls: number[] = [];
+    const ops = createOps((ip) => calls.push(ip));
+    ft.setFilter(ops, 'leaf');
+    ft.register(ops);
+    expect(ft.enabledFunctions()).toEqual([{ ip: IP.leaf, name: 'leaf', callbacks: 1, direct: true }]);
+    ft.ftraceEnabled = false;
+    expect([ft.ftraceEnabled, ft.mode, ft.enabledFunctions()]).toEqual([false, 'none', []]);
+    hooks.length = 0;
+    exports['leaf']!();
+    expect([calls, hooks]).toEqual([[], []]);
+    ft.ftraceEnabled = true;
+    exports['leaf']!();
+    expect(calls).toEqual([IP.leaf]);
+    const list = createOps(() => {}, { dynamic: true });
+    ft.setFilter(list, 'leaf');
+    ft.register(list);
+    expect(ft.enabledFunctions()).toEqual([{ ip: IP.leaf, name: 'leaf', callbacks: 2, direct: false }]);
+  });
+
+  it('selectFunctions resolves text in this module; :mod: takes its name', () => {
+    const { ft } = coreInstance();
+    expect([...ft.selectFunctions('helper_* !helper_b')]).toEqual([IP.helper_a]);
+    expect([...ft.selectFunctions('*:mod:core')]).toHaveLength(6);
+    expect(() => ft.selectFunctions('*:mod:other')).toThrow("'*:mod:other' matches no function");
+    expect(ft.filterUniverse.moduleName).toBe('core');
+  });
+
+  it('rcuPending counts reclaimers not yet run', async () => {
+    const { ft } = coreInstance();
+    ft.callRcu(() => {});
+    ft.callRcu(() => {});
+    expect(ft.stats.rcuPending).toBe(2);
+    await ft.synchronize();
+    expect(ft.stats.rcuPending).toBe(0);
+  });
+});
+
+describe('guest API edges', () => {
+  const guestModule = async (exportsText: string) => {
+    const { instrument } = await import('../src/index.js');
+    const { wat } = await import('./helpers/wat.js');
+    const r = instrument(
+      wat(`(module
+        (import "ftrace" "register_ftrace_function" (func $reg (param i32) (result i32)))
+        (memory ${exportsText.includes('mem') ? '(export "mem")' : ''} 1)
+        (table ${exportsText.includes('tab') ? '(export "tab")' : ''} 2 funcref)
+        (elem (i32.const 1) $cb)
+        (data (i32.const 64) "\\01\\00\\00\\00")
+        (func $cb (param i32 i32))
+        (func (export "reg") (result i32) (call $reg (i32.const 64))))`),
+      { notrace: ['cb'] },
+    );
+    const module = new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>);
+    const ft = Ftrace.forModule(module);
+    const instance = new WebAssembly.Instance(module, { ftrace: ft.imports });
+    return { ft, instance, reg: instance.exports['reg'] as () => number };
+  };
+
+  it('before attach there is no memory: -ENODEV, said in lastError', async () => {
+    const { ft, reg } = await guestModule('mem tab');
+    expect(reg()).toBe(-19);
+    expect(ft.guest.lastError).toBe('the guest exports no memory');
+  });
+
+  it('finds memory and table under any name when there is one of each', async () => {
+    const { ft, instance, reg } = await guestModule('mem tab');
+    ft.attach(instance);
+    expect(reg()).toBe(0);
+    expect(ft.guest.lastError).toBeNull();
+    expect(ft.mode).toBe('direct');
+  });
+
+  it('without an exported table: -EINVAL naming the linker flag', async () => {
+    const { ft, instance, reg } = await guestModule('mem');
+    ft.attach(instance);
+    expect(reg()).toBe(-22);
+    expect(ft.guest.lastError).toBe('the guest exports no function table (link with --export-table)');
+  });
+});
