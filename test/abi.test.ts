@@ -77,6 +77,30 @@ describe('abi: layering', () => {
   });
 });
 
+describe('src: no import circles', () => {
+  it('no file reaches itself through its imports (type imports included)', () => {
+    // (the same check as `npx madge --circular --extensions ts src`, without the dependency)
+    const files = filesUnder('.').map((f) => relative(SRC, join(SRC, f)));
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const circles: string[] = [];
+    const visit = (f: string): void => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        circles.push([...path.slice(path.indexOf(f)), f].join(' > '));
+        return;
+      }
+      state.set(f, 'open');
+      path.push(f);
+      for (const dep of localImports(f)) if (files.includes(dep)) visit(dep);
+      path.pop();
+      state.set(f, 'done');
+    };
+    for (const f of files) visit(f);
+    expect(circles).toEqual([]);
+  });
+});
+
 describe('runtime: the interceptor without the pass', () => {
   it('loads neither the pass nor binaryen.js unless it is handed the pass', () => {
     const loaded = [...reachable(['runtime/intercept.ts', 'runtime/page.ts', 'browser-runtime.ts'], true)];

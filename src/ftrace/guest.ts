@@ -30,7 +30,6 @@
  * filter and was never registered.
  */
 import { FilterError } from './hash.js';
-import type { Ftrace } from './ftrace.js';
 import { FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_INITIALIZED, EBUSY, EFAULT, EINVAL, ENODEV, FtraceError, createOps, type FtraceOps } from './ops.js';
 
 export const GUEST_OPS_SIZE = 12;
@@ -59,7 +58,15 @@ export interface GuestApi {
   onCallback: { enter(): void; leave(): void } | null;
 }
 
-export function createGuestApi(ft: Ftrace): GuestApi {
+/** What the guest API calls on the core (Ftrace implements it; declared here so the two files do not import each other). */
+export interface GuestHost {
+  register(ops: FtraceOps): void;
+  unregister(ops: FtraceOps): void;
+  setFilter(ops: FtraceOps, filter: string, reset: boolean): void;
+  setNotrace(ops: FtraceOps, filter: string, reset: boolean): void;
+}
+
+export function createGuestApi(ft: GuestHost): GuestApi {
   let memory: WebAssembly.Memory | null = null;
   let table: WebAssembly.Table | null = null;
   /** ops the guest has touched, by address; dropped at unregister */

@@ -4,12 +4,13 @@
  * entry to a matching function, at most COUNT times when a count is given.
  */
 import { FilterError } from '../abi/filter-spec.js';
-import type { TraceArray, TracedInstance } from './trace-array.js';
+import type { TracedInstance } from './instance.js';
+import type { TracerHost } from './tracer.js';
 
 export interface FtraceCommand {
   readonly name: string;
   /** what happens when a matching function is entered */
-  fire(tr: TraceArray, inst: TracedInstance, ip: number, parentIp: number): void;
+  fire(tr: TracerHost, inst: TracedInstance, ip: number, parentIp: number): void;
 }
 
 export const FTRACE_COMMANDS = new Map<string, FtraceCommand>();
@@ -27,9 +28,9 @@ export function commandCount(text: string, param: string | undefined): number {
 }
 
 for (const cmd of [
-  { name: 'traceon', fire: (tr: TraceArray) => void (tr.tracingOn = true) },
-  { name: 'traceoff', fire: (tr: TraceArray) => void (tr.tracingOn = false) },
-  { name: 'stacktrace', fire: (tr: TraceArray, inst: TracedInstance, ip: number, parent: number) => tr.stackTrace(inst, ip, parent) },
+  { name: 'traceon', fire: (tr: TracerHost) => void (tr.tracingOn = true) },
+  { name: 'traceoff', fire: (tr: TracerHost) => void (tr.tracingOn = false) },
+  { name: 'stacktrace', fire: (tr: TracerHost, inst: TracedInstance, ip: number, parent: number) => tr.stackTrace(inst, ip, parent) },
 ]) {
   registerFtraceCommand(cmd);
 }

@@ -8,7 +8,8 @@ import { createOps } from '../ftrace/ops.js';
 import { graphText } from '../output/ftrace-text.js';
 import { EVENT_ENTRY, EVENT_EXIT } from '../ring/event.js';
 import { FRAME_GRAPH_FUNCTION, FRAME_GRAPH_NOTRACE, FRAME_RECORDED } from './shadow-stack.js';
-import type { TraceArray, TracedInstance } from './trace-array.js';
+import type { TracedInstance } from './instance.js';
+import type { TracerHost } from './tracer.js';
 import { selftestFailure, type Tracer } from './tracer.js';
 
 export const functionGraphTracer: Tracer = {
@@ -51,7 +52,7 @@ export const functionGraphTracer: Tracer = {
  * onExit).
  */
 export function graphOps(
-  tr: TraceArray,
+  tr: TracerHost,
   inst: TracedInstance,
   name: string,
   record: boolean,

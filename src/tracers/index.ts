@@ -3,7 +3,7 @@ export { TraceArray } from './trace-array.js';
 export type { TraceArrayOptions, TracedInstance, Trigger, UnmatchedFilter } from './trace-array.js';
 export { FTRACE_COMMANDS, registerFtraceCommand } from './commands.js';
 export type { FtraceCommand } from './commands.js';
-export type { Tracer, TracerName, TracerNames, SelftestTarget } from './tracer.js';
+export type { Tracer, TracerHost, TracerName, TracerNames, SelftestTarget } from './tracer.js';
 export { selftestFailure } from './tracer.js';
 export { TRACERS, registerTracer, tracerOf } from './registry.js';
 export { functionTracer, nopTracer } from './function.js';

@@ -8,7 +8,8 @@ import { functionName } from '../abi/index.js';
 import { functionText } from '../output/ftrace-text.js';
 import type { ProfileRow } from '../output/profile.js';
 import { graphOps } from './function-graph.js';
-import type { TraceArray, TracedInstance } from './trace-array.js';
+import type { TracedInstance } from './instance.js';
+import type { TracerHost } from './tracer.js';
 import { selftestFailure, type Tracer } from './tracer.js';
 
 interface Accumulator {
@@ -69,7 +70,7 @@ export const profilerTracer: Tracer = {
 };
 
 /** The profile so far: one row per function that completed a call (the rows formatProfileRows prints). */
-export function profileRows(tr: TraceArray): ProfileRow[] {
+export function profileRows(tr: TracerHost): ProfileRow[] {
   const rows: ProfileRow[] = [];
   const qualify = tr.instances.length > 1;
   for (const inst of tr.instances) {
@@ -90,7 +91,7 @@ export function profileRows(tr: TraceArray): ProfileRow[] {
 }
 
 /** Clears the counters (echo 0 > function_profile_enabled; echo 1 > ...). */
-export function resetProfile(tr: TraceArray): void {
+export function resetProfile(tr: TracerHost): void {
   for (const inst of tr.instances) {
     const a = accumulators.get(inst);
     if (a) for (const arr of [a.hits, a.total, a.self, a.squares]) arr.fill(0);

@@ -12,10 +12,13 @@ import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
 import { ShadowStack } from './shadow-stack.js';
+import type { TracedInstance } from './instance.js';
 import { isWasmExport, noteWasmExports } from './wasm-exports.js';
-import type { Tracer, TracerName } from './tracer.js';
+import type { Tracer, TracerHost, TracerName } from './tracer.js';
 import { TRACERS } from './registry.js';
 import { commandCount, FTRACE_COMMANDS, type FtraceCommand } from './commands.js';
+
+export type { TracedInstance } from './instance.js';
 
 export interface TraceArrayOptions {
   /** 'function' (default), 'function_graph', 'profiler' or 'nop' */
@@ -36,27 +39,6 @@ export interface TraceArrayOptions {
   overwrite?: boolean;
 }
 
-export interface TracedInstance {
-  id: number;
-  name: string;
-  ft: Ftrace;
-  names: readonly string[];
-  /** what the tracer registered on this instance */
-  ops: FtraceOps[];
-  /** trigger ops registered on this instance */
-  triggerOps: FtraceOps[];
-  /** the call stack as entries and exits show it (function_graph, profiler) */
-  stack: ShadowStack;
-  /** set_graph_function / set_graph_notrace, resolved for this module */
-  graphFunctions: ReadonlySet<number> | null;
-  graphNotrace: ReadonlySet<number>;
-  instance?: WebAssembly.Instance;
-  /** what identifies the module a trace came from: SHA-256 (hex) of its original bytes, when the recorder knows it */
-  moduleHash?: string;
-  /** its code section's layout (abi codeLayout), what `--symbols` matches an unstripped build by */
-  codeLayout?: string;
-}
-
 export interface Trigger {
   /** the expression as written, e.g. 'parse*:traceoff:2' */
   text: string;
@@ -74,7 +56,7 @@ export interface UnmatchedFilter {
   text: string;
 }
 
-export class TraceArray {
+export class TraceArray implements TracerHost {
   readonly ring: RingBuffer;
   readonly clock: TraceClock;
   /** the clock: microseconds ('perf', 'worker') or the next sequence number ('counter') */

@@ -6,9 +6,37 @@
  * says how its events read (print_header/print_line: printText, nestsCalls)
  * so that no output has to know tracers by name.
  */
+import type { FtraceOps } from '../ftrace/ops.js';
 import type { TextPrinter } from '../output/ftrace-text.js';
 import type { ProfileRow } from '../output/profile.js';
-import type { TraceArray, TracedInstance } from './trace-array.js';
+import type { TraceData } from '../ring/event.js';
+import type { RingBuffer } from '../ring/ring-buffer.js';
+import type { TracedInstance } from './instance.js';
+
+/**
+ * What a tracer sees of the trace array it runs in (struct trace_array):
+ * TraceArray implements it. Declared here, not imported from
+ * trace-array.ts, so that tracers and the array that selects them do not
+ * import each other.
+ */
+export interface TracerHost {
+  readonly instances: readonly TracedInstance[];
+  readonly ring: RingBuffer;
+  /** the trace clock */
+  readonly now: () => number;
+  /** tracing_on */
+  tracingOn: boolean;
+  /** max_graph_depth (0: no limit) */
+  maxGraphDepth: number;
+  /** registers `ops` on `inst` with the array's filters applied */
+  registerFiltered(inst: TracedInstance, ops: FtraceOps): void;
+  /** unregisters what the tracer registered on `inst` */
+  unregisterAll(inst: TracedInstance): void;
+  /** a stack trace event for `inst` entering `ip` from `parent` */
+  stackTrace(inst: TracedInstance, ip: number, parent: number): void;
+  /** the buffer's events, without consuming them */
+  read(): TraceData;
+}
 
 /**
  * The tracer names the type checker accepts where a tracer is selected
@@ -34,17 +62,17 @@ export interface Tracer {
   readonly printText: TextPrinter;
   /** its events nest as calls (entries with exits and depths): outputs draw calls, not single entries */
   readonly nestsCalls: boolean;
-  /** start tracing one instance: create and register its ops (tr.applyFilters first) */
-  attach(tr: TraceArray, inst: TracedInstance): void;
+  /** start tracing one instance: create and register its ops (through tr.registerFiltered) */
+  attach(tr: TracerHost, inst: TracedInstance): void;
   /** stop tracing one instance: unregister what attach registered */
-  detach(tr: TraceArray, inst: TracedInstance): void;
+  detach(tr: TracerHost, inst: TracedInstance): void;
   /**
    * trace_stat: a tracer that keeps its results live instead of writing
    * events (the profiler) returns them here; `record` refuses such a tracer.
    */
-  stat?(tr: TraceArray): ProfileRow[];
+  stat?(tr: TracerHost): ProfileRow[];
   /** clears what stat() returns (with the buffer) */
-  resetStat?(tr: TraceArray): void;
+  resetStat?(tr: TracerHost): void;
   /**
    * The tracer's startup test: `target.tr` has this tracer selected and one
    * traced instance; the test calls target.run() and checks what the tracer
@@ -55,7 +83,7 @@ export interface Tracer {
 
 /** What a selftest runs on: a trace array with one instance whose calls are known. */
 export interface SelftestTarget {
-  tr: TraceArray;
+  tr: TracerHost;
   /** calls into the instance */
   run(): void;
   /** the ips run() enters, in order; every one of them traced, the callers first */
