@@ -138,9 +138,12 @@ describe('installInterceptor: every API path', () => {
     expect(O.imports(module).map((d) => d.kind)).not.toEqual(O.imports(plainModule).map((d) => d.kind)); // (what makes this test worth having)
     expect(WebAssembly.Module.imports(module)).toEqual(O.imports(plainModule));
     expect(WebAssembly.Module.exports(module)).toEqual(O.exports(plainModule));
-    // the engine's own view still has them, and the instance keeps the __ftrace_* exports
+    // the engine's own view still has them; the instance's exports are the original's
     expect(O.imports(module).map((d) => `${d.module}.${d.name}`)).toContain('ftrace.mcount');
-    expect(Object.keys(instance.exports)).toContain('__ftrace_guard_0');
+    expect(O.exports(module).map((d) => d.name)).toContain('__ftrace_control');
+    expect(Object.keys(instance.exports)).toEqual(O.exports(plainModule).map((d) => d.name));
+    expect(Object.isFrozen(instance.exports)).toBe(true);
+    expect(instance).toBeInstanceOf(WebAssembly.Instance);
     expect(WebAssembly.Module.customSections(module, 'wasm-ftrace')).toHaveLength(1);
   });
 

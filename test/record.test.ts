@@ -166,6 +166,35 @@ process.exitCode = 5;
   });
 });
 
+describe('record -- node: an Emscripten MAIN_MODULE loading a SIDE_MODULE', () => {
+  it('web-tree-sitter parses with a grammar side module, traced, output unchanged', async () => {
+    // Emscripten's dynamic linking walks every export of the side module; an
+    // exported i64 (the caller token of earlier builds) made it throw
+    // "bad export type for '__ftrace_parent': bigint".
+    const script = path.join(dir, 'ts.mjs');
+    writeFileSync(
+      script,
+      `import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(path.resolve('package.json'))});
+const { Parser, Language } = require('web-tree-sitter');
+await Parser.init();
+const json = await Language.load(${JSON.stringify(path.resolve('wasm-fixtures/vendor/tree-sitter-json.wasm'))});
+const parser = new Parser();
+parser.setLanguage(json);
+console.log(parser.parse('{"a": [1, 2, {"b": null}]}').rootNode.toString());
+`,
+    );
+    const plain = await run(process.execPath, [script]);
+    expect(plain.stdout).toMatch(/^\(document \(object \(pair key: \(string/);
+    const rec = await ftrace(['record', '-o', 'ts.data', '--', 'node', script], dir);
+    expect(rec.stderr).not.toContain('bad export type');
+    expect(rec.code).toBe(0);
+    expect(rec.stdout).toBe(plain.stdout);
+    const info = await ftrace(['info', 'ts.data'], dir);
+    expect(info.stdout).toMatch(/^modules +2$/m); // the main module and the grammar
+  });
+});
+
 describe('record -- node: a filter that matches nothing in any module', () => {
   it('warns at the first module, is an error at exit and in info; the exit code stays the program\'s', async () => {
     const wasm = path.join(dir, 'two.wasm');

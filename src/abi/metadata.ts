@@ -30,7 +30,7 @@ export interface FtraceMetadata {
   moduleName: string | null;
   /** ips that received an mcount call, ascending */
   traced: number[];
-  /** how many `__ftrace_guard_N` globals the module exports (bit ip%32 of word ip>>5) */
+  /** how many guard words the module has (bit ip%32 of word ip>>5), written through `__ftrace_control` */
   guardWords: number;
   /** the module also calls `ftrace.mcount_exit(ip)` on every way out of a traced function */
   exitHooks?: boolean;

@@ -19,11 +19,21 @@ export const ABI = {
   parentGlobal: '__ftrace_parent',
   /** exported mutable i32 globals, one bit per input function index: the mcount guards */
   guardPrefix: '__ftrace_guard_',
+  /**
+   * The one export the pass adds: `__ftrace_control(index: i32, value: i32)`
+   * writes guard word `index` (entry guards 0..guardWords-1, then the exit
+   * guards), or resets the caller token when index is -1. The token and the
+   * guards stay unexported: a loader that walks `instance.exports`
+   * (Emscripten's dynamic linking relocates every exported global, and
+   * refuses an i64 one) sees one function. Modules instrumented by earlier
+   * builds export the globals above instead; the host takes either.
+   */
+  control: '__ftrace_control',
 } as const;
 
-/** True for the names of the exports the pass adds (`__ftrace_parent`, the guard globals). */
+/** True for the names of the exports the pass adds (`__ftrace_control`; `__ftrace_parent` and the guard globals of older modules). */
 export function isAbiExport(name: string): boolean {
-  return name === ABI.parentGlobal || name.startsWith(ABI.guardPrefix) || name.startsWith(ABI.exitGuardPrefix);
+  return name === ABI.control || name === ABI.parentGlobal || name.startsWith(ABI.guardPrefix) || name.startsWith(ABI.exitGuardPrefix);
 }
 
 /** A module's display names (FtraceMetadata.names), or anything that carries them (a trace's instance info). */

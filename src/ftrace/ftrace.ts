@@ -66,9 +66,9 @@ export class Ftrace {
   /** What the guards should be: bit ip%32 of word ip>>5. */
   private readonly wanted: Uint32Array;
   /** the module's guard globals, once attached */
-  private guards: WebAssembly.Global[] | null = null;
+  private guards: GuardCell[] | null = null;
   /** the module's caller token (i64), reset when a guard turns on */
-  private parentToken: WebAssembly.Global | null = null;
+  private parentToken: { resetToken(): void } | null = null;
   private readonly universe: FilterUniverse;
   /** the guest's side of the API (register_ftrace_function & co. as imports) */
   readonly guest: GuestApi;
@@ -80,7 +80,7 @@ export class Ftrace {
   /** the same two, for mcount_exit and the ops that have a retfunc */
   private directExit: FtraceOps | null = null;
   private useExitList = false;
-  private exitGuards: WebAssembly.Global[] | null = null;
+  private exitGuards: GuardCell[] | null = null;
   private readonly wantedExit: Uint32Array;
 
   /**
@@ -168,24 +168,31 @@ export class Ftrace {
    * calling out. Call it right after instantiation.
    */
   attach(instance: WebAssembly.Instance): void {
-    const guards: WebAssembly.Global[] = [];
-    for (let w = 0; w < this.metadata.guardWords; w++) {
-      const g = instance.exports[`${ABI.guardPrefix}${w}`];
-      if (!(g instanceof WebAssembly.Global)) throw new Error(`the instance does not export ${ABI.guardPrefix}${w}: was it instrumented by this version?`);
-      guards.push(g);
+    const words = this.metadata.guardWords;
+    const control = instance.exports[ABI.control];
+    if (typeof control === 'function') {
+      // The guards and the token live unexported in the module; this export writes them.
+      const set = control as (index: number, value: number) => void;
+      const cell = (index: number): GuardCell => ({
+        set value(v: number) {
+          set(index, v);
+        },
+      });
+      this.guards = Array.from({ length: words }, (_, w) => cell(w));
+      if (this.metadata.exitHooks) this.exitGuards = Array.from({ length: words }, (_, w) => cell(words + w));
+      this.parentToken = { resetToken: () => set(-1, 0) };
+    } else {
+      // Modules instrumented by earlier builds export the globals themselves.
+      const global = (name: string): WebAssembly.Global => {
+        const g = instance.exports[name];
+        if (!(g instanceof WebAssembly.Global)) throw new Error(`the instance does not export ${ABI.control} or ${name}: was it instrumented by wasm-ftrace?`);
+        return g;
+      };
+      this.guards = Array.from({ length: words }, (_, w) => global(`${ABI.guardPrefix}${w}`));
+      if (this.metadata.exitHooks) this.exitGuards = Array.from({ length: words }, (_, w) => global(`${ABI.exitGuardPrefix}${w}`));
+      const token = instance.exports[ABI.parentGlobal];
+      this.parentToken = token instanceof WebAssembly.Global ? { resetToken: () => (token.value = -1n) } : null;
     }
-    this.guards = guards;
-    if (this.metadata.exitHooks) {
-      const exitGuards: WebAssembly.Global[] = [];
-      for (let w = 0; w < this.metadata.guardWords; w++) {
-        const g = instance.exports[`${ABI.exitGuardPrefix}${w}`];
-        if (!(g instanceof WebAssembly.Global)) throw new Error(`the instance does not export ${ABI.exitGuardPrefix}${w}`);
-        exitGuards.push(g);
-      }
-      this.exitGuards = exitGuards;
-    }
-    const token = instance.exports[ABI.parentGlobal];
-    this.parentToken = token instanceof WebAssembly.Global ? token : null;
     this.guest.attach(instance);
     this.syncGuards(true);
   }
@@ -467,12 +474,17 @@ export class Ftrace {
     // call into it; now that it reads tokens again, that one must not look
     // fresh to its next entry from the host. (No call site is between its
     // store and the callee's read while JS runs, so nothing live is lost.)
-    if (turnedOn && this.parentToken) this.parentToken.value = -1n;
+    if (turnedOn && this.parentToken) this.parentToken.resetToken();
   }
 }
 
 /** Writes the guard words that changed; returns whether any bit turned on. */
-function writeGuards(wanted: Uint32Array, next: Uint32Array, globals: WebAssembly.Global[] | null, force: boolean): boolean {
+/** A guard word in the module: a global of an older module, or a setter through ABI.control. */
+interface GuardCell {
+  value: number;
+}
+
+function writeGuards(wanted: Uint32Array, next: Uint32Array, globals: GuardCell[] | null, force: boolean): boolean {
   let turnedOn = false;
   for (let w = 0; w < next.length; w++) {
     if (!force && next[w] === wanted[w]) continue;

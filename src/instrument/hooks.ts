@@ -14,28 +14,27 @@ export function addHooks(mod: Module, scan: ModuleScan, exitHooks: boolean): Hoo
     for (let i = 0; i < mod.getNumExports(); i++) if (binaryen.getExportInfo(mod.getExportByIndex(i)).name === n) return true;
     return false;
   };
-  for (const n of [ABI.parentGlobal, `${ABI.guardPrefix}0`]) {
+  for (const n of [ABI.control, ABI.parentGlobal, `${ABI.guardPrefix}0`]) {
     if (taken(n)) throw new InstrumentError(`the module already exports '${n}', a name wasm-ftrace reserves`, { kind: 'reserved-name' });
   }
   const tokenName = 'wasm-ftrace$parent';
   mod.addGlobal(tokenName, binaryen.i64, true, i64(mod, -1n));
-  mod.addGlobalExport(tokenName, ABI.parentGlobal);
   // Its interned name: interned strings live as long as the process.
   const tokenPtr = cGlobalGetName(mod.getGlobal(tokenName));
 
-  // Guard words, exported: bit ip%32 of word ip>>5, set for every traced function.
+  // Guard words: bit ip%32 of word ip>>5, set for every traced function.
   const guardWords = Math.ceil(scan.functionCount / 32);
-  const addGuards = (internal: string, exported: string): string[] =>
+  const addGuards = (internal: string): string[] =>
     Array.from({ length: guardWords }, (_, w) => {
       let bits = 0;
       for (let b = 0; b < 32; b++) if (scan.traced[w * 32 + b]) bits |= 1 << b;
       const name = `wasm-ftrace$${internal}${w}`;
       mod.addGlobal(name, binaryen.i32, true, mod.i32.const(bits));
-      mod.addGlobalExport(name, `${exported}${w}`);
       return name;
     });
-  const guardNames = addGuards('guard', ABI.guardPrefix);
-  const exitGuardNames = exitHooks ? addGuards('exit_guard', ABI.exitGuardPrefix) : [];
+  const guardNames = addGuards('guard');
+  const exitGuardNames = exitHooks ? addGuards('exit_guard') : [];
+  addControl(mod, tokenName, [...guardNames, ...exitGuardNames]);
 
   const mcountName = 'wasm-ftrace$mcount';
   mod.addFunctionImport(mcountName, ABI.importModule, ABI.mcount, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
@@ -57,4 +56,22 @@ export function addHooks(mod: Module, scan: ModuleScan, exitHooks: boolean): Hoo
         mod.call(mcountExitName, [mod.i32.const(ip)], binaryen.none),
       ),
   };
+}
+
+/**
+ * The host's way in (ABI.control), exported as the module's only addition:
+ *
+ *   (func (export "__ftrace_control") (param $index i32) (param $value i32)
+ *     (if (i32.eq (local.get $index) (i32.const -1)) (then (global.set $token (i64.const -1)) (return)))
+ *     (if (i32.eq (local.get $index) (i32.const 0)) (then (global.set $guard0 (local.get $value)) (return)))
+ *     ...)
+ *
+ * The host calls it only when filters or ops change, never per event.
+ */
+function addControl(mod: Module, tokenName: string, guards: readonly string[]): void {
+  const name = 'wasm-ftrace$control';
+  const setIf = (index: number, set: Ref): Ref => mod.if(mod.i32.eq(mod.local.get(0, binaryen.i32), mod.i32.const(index)), mod.block(null, [set, mod.return()]));
+  const body = [setIf(-1, mod.global.set(tokenName, i64(mod, -1n))), ...guards.map((g, k) => setIf(k, mod.global.set(g, mod.local.get(1, binaryen.i32))))];
+  mod.addFunction(name, binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none, [], mod.block(null, body, binaryen.none));
+  mod.addFunctionExport(name, ABI.control);
 }

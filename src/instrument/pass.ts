@@ -33,8 +33,9 @@
  * (the host resets the token when it turns a guard on).
  *
  * How tracing costs nothing when off (dynamic ftrace's NOP patching): each
- * mcount call sits behind a guard bit, bit ip%32 of exported global
- * `__ftrace_guard_{ip>>5}`. Guards start set, so the output runs on any host
+ * mcount call sits behind a guard bit, bit ip%32 of guard global ip>>5,
+ * written by the host through the exported `__ftrace_control` (the pass's
+ * only export: no global is exported). Guards start set, so the output runs on any host
  * that supplies `ftrace.mcount`; a host clears the bits of functions no ops
  * wants, and those never leave wasm.
  *

@@ -28,11 +28,11 @@
  *   `WebAssembly.Module.exports(m)` likewise hides `__ftrace_*`. Both are
  *   what the original bytes would report. `customSections` is unchanged
  *   (the core reads the `wasm-ftrace` section through it).
- * - `instance.exports` keeps the `__ftrace_*` globals: it is a frozen
- *   object that hiding would mean replacing, and glue (Emscripten,
- *   wasm-bindgen) reads exports by name, so extra names are harmless.
- *   Glue that iterates every export (Emscripten's dynamic linking relocates
- *   all exported globals) sees them as extra i32/i64 globals.
+ * - `instance.exports` hides `__ftrace_control`, the pass's one export, too:
+ *   Emscripten's dynamic linking walks every export of a side module (and
+ *   refused the i64 caller token earlier builds exported). The instance gets
+ *   an own `exports` (frozen, the same functions in the same order) that
+ *   shadows the prototype's getter.
  * - The user's import object is read the way the engine reads it (one Get
  *   per import the original module declares), so Proxies and getters
  *   (Emscripten's GOT handlers) keep working; functions are wrapped by the
@@ -63,7 +63,7 @@ import { noteWasmExports } from '../tracers/wasm-exports.js';
 import type { InstrumentCache } from './instrument-cache.js';
 import { providedAsyncInstrumenter, providedInstrumenter, type AsyncInstrumenter, type Instrumenter } from './instrumenter.js';
 import { createModuleCache, type CacheEntry, type InterceptedModule, type ModuleNameInfo } from './module-cache.js';
-import { originalExports, originalImports } from './module-interface.js';
+import { hideAbiExports, originalExports, originalImports } from './module-interface.js';
 import { copyBytes, wasmResponseBytes } from './wasm-source.js';
 
 export type { InterceptedModule, InterceptedStatus, ModuleNameInfo } from './module-cache.js';
@@ -246,9 +246,11 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     return {
       imports,
       attach(instance) {
-        if (!traced) return;
-        tr.attach(traced, instance);
-        info.instances.push(traced);
+        if (traced) {
+          tr.attach(traced, instance);
+          info.instances.push(traced);
+        }
+        hideAbiExports(instance);
       },
     };
   }

@@ -70,3 +70,20 @@ export function originalExports(all: WebAssembly.ModuleExportDescriptor[], iface
   if (iface) return inOriginalOrder(all, iface.exports, (d) => d.name);
   return all.filter((d) => !isAbiExport(d.name));
 }
+
+/**
+ * Hides the pass's export (`__ftrace_control`) from `instance.exports`, as
+ * Module.exports hides it: loaders that walk every export (Emscripten's
+ * dynamic linking) must see what the original module exports. The real
+ * object is frozen, so an own `exports` property on the instance shadows the
+ * prototype's getter with a frozen copy (same functions, same order).
+ * Call it after the core has taken what it needs from the real exports.
+ */
+export function hideAbiExports(instance: WebAssembly.Instance): void {
+  const all = instance.exports;
+  const names = Object.keys(all);
+  if (!names.some(isAbiExport)) return;
+  const visible: WebAssembly.Exports = Object.create(null) as WebAssembly.Exports;
+  for (const n of names) if (!isAbiExport(n)) visible[n] = all[n]!;
+  Object.defineProperty(instance, 'exports', { value: Object.freeze(visible), writable: false, enumerable: false, configurable: true });
+}
