@@ -16,6 +16,9 @@ import { functionGraphTracer } from '../src/tracers/function-graph.js';
 import {
   computeFolded,
   computeProfile,
+  diffProfiles,
+  formatProfileDiff,
+  sortProfile,
   durationMark,
   formatChromeTrace,
   formatFolded,
@@ -469,6 +472,34 @@ describe('function profile', () => {
     expect(order('total')).toEqual(['main', 'a', 'b']);
     expect(order('self')).toEqual(['a', 'main', 'b']);
     expect(order('avg')).toEqual(['main', 'a', 'b']);
+  });
+
+  it('sorts by several keys, each breaking the ties of the one before', () => {
+    // HAND: main 1 call 100 us, a 3 calls 60 us, b 1 call 20 us
+    const names = (sort: Parameters<typeof sortProfile>[1]) => sortProfile(computeProfile(HAND), sort).map((r) => r.name);
+    expect(names(['calls', 'total'])).toEqual(['a', 'main', 'b']);
+    expect(names(['calls', 'name'])).toEqual(['a', 'b', 'main']);
+    expect(names('total')).toEqual(['main', 'a', 'b']);
+  });
+
+  it('diff: joined by name, the change absolute and relative, largest change in total first; golden', () => {
+    // HAND again with a slower b and a new function c, main gone
+    const other = traceOf('function_graph', 'perf', [{ id: 0, name: 'hand', names: ['c', 'a', 'b'] }], [
+      ent(0, 1, 0, 0),
+      exit(0, 1, 0, 30, 30),
+      ent(0, 2, 0, 40),
+      exit(0, 2, 0, 80, 40),
+      ent(0, 0, 0, 90),
+      exit(0, 0, 0, 95, 5),
+    ]);
+    const rows = diffProfiles(computeProfile(HAND), computeProfile(other));
+    expect(rows.map((r) => [r.name, r.base?.total ?? null, r.other?.total ?? null])).toEqual([
+      ['main', 100, null],
+      ['a', 60, 30],
+      ['b', 20, 40],
+      ['c', null, 5],
+    ]);
+    golden('profile-diff.txt', formatProfileDiff(rows));
   });
 
   it('goldens', () => {

@@ -127,4 +127,11 @@ describe('--symbols on the readers', () => {
     const far = await cli('report', '--symbols', map, data);
     expect(far).toMatchObject({ code: 1, stderr: expect.stringMatching(/far\.symbols names function 100000, beyond every module in the trace/) });
   });
+
+  it('report --diff of a file with itself: nothing changed', async () => {
+    const r = await cli('report', '--diff', data, '-n', '3', '--symbols', UNSTRIPPED, data);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^ {2}Function +Calls +Calls' +Change$/); // counter clock: no times
+    expect(r.stdout.split('\n').slice(2, 5).every((l) => / \+0 \(\+0\.0%\)$/.test(l))).toBe(true);
+  });
 });

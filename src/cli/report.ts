@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filterStream, isEmptyFilter } from '../output/filter.js';
-import { formatProfile, type ProfileSort } from '../output/profile.js';
+import { computeProfile, diffProfiles, formatProfile, formatProfileDiff, type ProfileSort } from '../output/profile.js';
+import { clockHasTime } from '../ring/event.js';
 import { encodeTraceWindow } from '../datafile/window.js';
 import { viewerHtml } from '../viewer/page.js';
 import { CliError } from './errors.js';
@@ -34,10 +35,12 @@ export function registerReport(program: Command, ctx: CommandContext): void {
     .command('report')
     .description('print the per-function profile of a recorded trace: hits, total, average, standard deviation and self time')
     .argument('[file]', 'the data file', DEFAULT_DATA_FILE)
-    .option('-s, --sort <column>', `sort by ${SORTS.join(', ')}`, (v: string) => {
-      if (!SORTS.includes(v as ProfileSort)) throw new InvalidArgumentError(`unknown column '${v}' (${SORTS.join(', ')})`);
-      return v;
+    .option('-s, --sort <columns>', `sort by ${SORTS.join(', ')}; several, comma-separated, sort ties by the next`, (v: string) => {
+      const keys = v.split(',').map((k) => k.trim());
+      for (const k of keys) if (!SORTS.includes(k as ProfileSort)) throw new InvalidArgumentError(`unknown column '${k}' (${SORTS.join(', ')})`);
+      return keys;
     })
+    .option('--diff <other>', 'compare with another data file: per function, calls, total and self time in both, and the change')
     .option('-n, --limit <rows>', 'print at most this many rows', positiveInt)
     .option('--html <file>', 'write the trace viewer (timeline, flame graph, profile) as one HTML page with the trace inside')
     .option('--html-events <n>', `--html: events one page holds; a bigger trace is windowed to its first n (default ${HTML_WINDOW_EVENTS})`, positiveInt);
@@ -51,14 +54,24 @@ hits.
 Examples:
   $ wasm-ftrace report
   $ wasm-ftrace report -s self -n 20 trace.data
+  $ wasm-ftrace report -s calls,total           # by calls, ties by total time
+  $ wasm-ftrace report --diff after.data before.data   # what changed from before to after
   $ wasm-ftrace report -F 'png_*' --time-filter 10us
   $ wasm-ftrace report --html trace.html     # open it in a browser; works offline`,
-  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort; limit?: number; html?: string; htmlEvents?: number }) => {
+  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort[]; limit?: number; html?: string; htmlEvents?: number; diff?: string }) => {
     if (flags.html !== undefined) {
       await writeHtml(file, flags.html, flags, ctx, flags.htmlEvents ?? HTML_WINDOW_EVENTS);
       return;
     }
     const trace = await openTrace(file, flags, ctx.io);
+    if (flags.diff !== undefined) {
+      // the file given first is the base; --diff names the one compared with it
+      const other = await openTrace(flags.diff, flags, ctx.io);
+      const rows = diffProfiles(computeProfile(trace), computeProfile(other));
+      const times = clockHasTime(trace.clock) && clockHasTime(other.clock);
+      ctx.io.stdout(formatProfileDiff(rows, { times, ...(flags.limit ? { limit: flags.limit } : {}) }));
+      return;
+    }
     ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }));
   });
 }
