@@ -191,3 +191,52 @@ describe('guest API edges', () => {
     expect(ft.guest.lastError).toBe('the guest exports no function table (link with --export-table)');
   });
 });
+
+describe('quiescent points', () => {
+  it('a microtask while a host call is in flight (a suspended guest) is not one: its return is', async () => {
+    const g = new GracePeriod();
+    const log: string[] = [];
+    g.enterGuest();
+    g.callRcu(() => log.push('reclaimed'));
+    await Promise.resolve();
+    expect([log, g.pending, g.hostDepth]).toEqual([[], 1, 1]);
+    g.leaveGuest();
+    expect([log, g.pending, g.hostDepth]).toEqual([['reclaimed'], 0, 0]);
+  });
+
+  it('a reclaimer queued by a reclaimer waits for the next quiescent point', async () => {
+    const g = new GracePeriod();
+    const log: string[] = [];
+    g.callRcu(() => {
+      log.push('first');
+      g.callRcu(() => log.push('second'));
+    });
+    await Promise.resolve();
+    expect(log).toEqual(['first']);
+    await Promise.resolve();
+    expect(log).toEqual(['first', 'second']);
+  });
+
+  it('the default error report rethrows a reclaimer error on its own, later', async () => {
+    const g = new GracePeriod();
+    const thrown: unknown[] = [];
+    const original = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = (fn) =>
+      original(() => {
+        try {
+          fn();
+        } catch (e) {
+          thrown.push(e);
+        }
+      });
+    try {
+      g.callRcu(() => {
+        throw new Error('boom');
+      });
+      await new Promise((r) => setTimeout(r, 0));
+    } finally {
+      globalThis.queueMicrotask = original;
+    }
+    expect(thrown.map((e) => (e as Error).message)).toEqual(['boom']);
+  });
+});
