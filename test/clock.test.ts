@@ -43,7 +43,7 @@ describe('worker clock', () => {
     expect(t).toBeGreaterThanOrEqual(before);
     expect(t).toBeLessThanOrEqual(clock.cell[0]!);
     expect(tr.clockInfo).toEqual(clock.info);
-    expect(() => new TraceArray({ clock: 'worker' })).toThrow(/clock 'worker' needs a running worker clock/);
+    expect(() => new TraceArray({ clock: 'worker' })).toThrow(/clock 'worker' needs a workerClock/);
   });
 
   it('stops its Worker: the cell stays still', () => {

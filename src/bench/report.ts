@@ -104,7 +104,7 @@ export function formatNativePeer(native: NativePeer): string {
     '| what | ns per call |',
     '|---|---:|',
     `| the plain native build (no -pg), whole run / calls | ${fmtNs(n.plainNsPerCall)} |`,
-    `| uftrace record over the plain build, ${n.cpuTime ? 'CPU time of its process tree' : 'wall time'} (${n.ratio.toFixed(1)}x the plain build's) | ${fmtNs(n.uftraceNsPerCall)} |`,
+    `| uftrace record over the plain build, ${n.cpuTime ? 'CPU time of its process tree' : 'wall time'} (${Number.isFinite(n.ratio) ? `${n.ratio.toFixed(1)}x the plain build's` : "the plain build's own time is under GNU time's 10 ms resolution"}) | ${fmtNs(n.uftraceNsPerCall)} |`,
     `| the same in wall time (uftrace also waits on its writers and the disk) | ${fmtNs(n.uftraceWallNsPerCall)} |`,
   ].join('\n');
 }

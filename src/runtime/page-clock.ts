@@ -13,7 +13,7 @@ export function pageClockOptions(clock: TraceClock | undefined): { clock?: Trace
   if (clock !== 'worker') return clock !== undefined ? { clock } : {};
   const g = globalThis as { crossOriginIsolated?: boolean; Worker?: typeof Worker };
   if (g.crossOriginIsolated !== true || typeof g.Worker !== 'function' || typeof SharedArrayBuffer !== 'function') {
-    return { clock: 'perf', clockNote: "clock 'worker' needs cross-origin isolation (COOP/COEP headers): using perf" };
+    return { clock: 'perf', clockNote: "clock 'worker' needs cross-origin isolation; using perf" };
   }
   const { buffer, cell, state } = clockCell();
   cell[0] = performance.now() * 1000;

@@ -83,7 +83,7 @@ export class TraceArray implements TracerHost {
     this.clock = options.clock ?? 'perf';
     if (!TRACE_CLOCKS.includes(this.clock)) throw new Error(`unknown trace clock '${String(this.clock)}' (${TRACE_CLOCKS.join(', ')})`);
     if (this.clock === 'worker') {
-      if (!options.workerClock) throw new Error("clock 'worker' needs a running worker clock (startWorkerClock())");
+      if (!options.workerClock) throw new Error("clock 'worker' needs a workerClock (startWorkerClock())");
       const cell = options.workerClock.cell;
       this.now = () => cell[0]!;
     } else this.now = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
