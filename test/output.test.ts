@@ -16,8 +16,6 @@ import { functionGraphTracer } from '../src/tracers/function-graph.js';
 import {
   computeFolded,
   computeProfile,
-  diffProfiles,
-  formatProfileDiff,
   sortProfile,
   durationMark,
   formatChromeTrace,
@@ -29,6 +27,7 @@ import {
   type ChromeTraceEvent,
   type ProfileRow,
 } from '../src/output/index.js';
+import { diffProfiles, formatProfileDiff } from '../src/output/profile-diff.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,

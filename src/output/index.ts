@@ -19,8 +19,8 @@ export { writePerfettoTrace, formatPerfettoTrace, perfettoTracks } from './perfe
 export type { PerfettoOptions, PerfettoSummary } from './perfetto.js';
 export { computeFolded, formatFolded } from './folded.js';
 export type { FoldedOptions, FoldedWeight } from './folded.js';
-export { computeProfile, diffProfiles, formatProfile, formatProfileDiff, formatProfileRows, sortProfile } from './profile.js';
-export type { ProfileDiffRow, ProfileOptions, ProfileRow, ProfileSort } from './profile.js';
+export { computeProfile, formatProfile, formatProfileRows, sortProfile } from './profile.js';
+export type { ProfileOptions, ProfileRow, ProfileSort } from './profile.js';
 export { walkCalls } from './calls.js';
 export type { CallFrame, CallVisitor, LostReason } from './calls.js';
 export { printable } from './printable.js';
