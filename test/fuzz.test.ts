@@ -76,6 +76,30 @@ describe('differential fuzz: instrumented modules behave like the originals', ()
     expect(runModule(bytes, shape, { instrumented: true }).mcount).toBe(0);
     expect(runModule(instrument(bytes).binary, shape, { instrumented: true }).mcount).toBeGreaterThan(0);
   });
+
+  it('the trace oracle fails the three broken passes the differential check alone lets through', async () => {
+    const mutations = ['parent-host', 'drop-odd-prologues', 'wrong-ip'] as const;
+    const caught: Record<string, number> = {};
+    const missedWithoutOracle: Record<string, number> = {};
+    let checked = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const bytes = await generator.generate(seed);
+      const v = check(bytes);
+      if (v.status !== 'agree' || v.mcount === 0) continue;
+      checked++;
+      for (const m of mutations) {
+        // what every earlier fuzz run checked: the transcripts and the hook counters
+        if (check(bytes, { mutation: m, oracle: false }).status === 'agree') missedWithoutOracle[m] = (missedWithoutOracle[m] ?? 0) + 1;
+        if (check(bytes, { mutation: m }).status === 'disagree') caught[m] = (caught[m] ?? 0) + 1;
+      }
+    }
+    console.log(`oracle: ${checked} modules; caught ${JSON.stringify(caught)}; passed without the oracle ${JSON.stringify(missedWithoutOracle)}`);
+    expect(checked).toBeGreaterThan(5);
+    for (const m of mutations) {
+      expect(missedWithoutOracle[m], m).toBeGreaterThan(0);
+      expect(caught[m] ?? 0, m).toBeGreaterThanOrEqual(Math.ceil(checked / 2));
+    }
+  });
 });
 
 /** Small behaviour changes made with binaryen, to show the harness sees them. */

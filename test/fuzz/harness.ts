@@ -11,7 +11,10 @@
  * too or HOST (-1), and exits that close the innermost open entry. Then every
  * export is visited in export order (functions are called with zero/null
  * arguments, globals are read), and at the end the exported memories, tables
- * and globals are snapshotted. The transcripts must be identical, for:
+ * and globals are snapshotted. With the guards on, the trace oracle checks
+ * every hook call against the engine's own stack (RunOptions.oracle): the
+ * transcripts alone cannot see a pass that names the wrong function or
+ * caller, or skips prologues. The transcripts must be identical, for:
  *   - the plain pass, guards on (every mcount fires),
  *   - the plain pass, every guard cleared after instantiation (no mcount may fire),
  *   - the pass with exit hooks, guards on.
@@ -76,6 +79,8 @@ export interface RunOutcome {
   mcountExit: number;
   /** hook calls that break the rules: ip/parent_ip out of range, exits that do not nest */
   mcountErrors: string[];
+  /** oracle: entries whose reported caller is a function while the engine shows JS (or a tail call) below */
+  looseParents: number;
 }
 
 export interface RunOptions {
@@ -93,6 +98,42 @@ export interface RunOptions {
    * caught (the top level, the *-catch imports)
    */
   exitHooks?: boolean;
+  /**
+   * The trace oracle: check every hook call against the engine's own call
+   * stack (V8 names wasm frames `wasm-function[N]`), a second mechanism that
+   * does not depend on the pass. mcount(ip, parent): the innermost wasm frame
+   * is function ip, and parent is the frame right below it (HOST when a JS
+   * frame is between, or none is). With exit hooks, the open entries are
+   * exactly the wasm frames on the stack, and mcount_exit(ip) runs in ip.
+   * `tailCalls`: the module has return_call*, after which the engine's stack
+   * no longer holds the caller the pass reports: a function parent is then
+   * not checked (a HOST parent still must have JS or nothing below it).
+   */
+  oracle?: { tailCalls: boolean };
+  /** a deliberately broken pass, emulated at the hook (what the oracle must catch; see test/fuzz.test.ts) */
+  mutation?: PassMutation;
+}
+
+/**
+ * The pass mutations the differential check alone cannot see: every parent
+ * reported as HOST, no prologue in every other function (their entries and
+ * exits never reach the host), the wrong function named in every event.
+ */
+export type PassMutation = 'parent-host' | 'drop-odd-prologues' | 'wrong-ip';
+
+/** Wasm function indices on the current stack, innermost first, with -1 for each run of JS frames between them. */
+function stackFrames(): number[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = Infinity;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const out: number[] = [];
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /wasm-function\[(\d+)\]/.exec(line);
+    if (m) out.push(Number(m[1]));
+    else if (out.length > 0 && out[out.length - 1] !== -1) out.push(-1);
+  }
+  return out;
 }
 
 const VALTYPES: Record<number, string> = {
@@ -282,7 +323,7 @@ function hashBytes(b: Uint8Array): string {
  * starts with `__ftrace_` are ignored.
  */
 export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOptions = {}): RunOutcome {
-  const out: RunOutcome = { compiled: false, instantiated: false, steps: [], calls: 0, uncallable: 0, hostLimit: false, mcount: 0, mcountAtStart: 0, mcountExit: 0, mcountErrors: [] };
+  const out: RunOutcome = { compiled: false, instantiated: false, steps: [], calls: 0, uncallable: 0, hostLimit: false, mcount: 0, mcountAtStart: 0, mcountExit: 0, mcountErrors: [], looseParents: 0 };
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
@@ -411,8 +452,40 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
   }
   if (options.instrumented) {
     const n = options.functionCount ?? Infinity;
+    // The engine's index of a defined function is the input's plus the hook imports.
+    const inputIp = (index: number): number => (index >= shape.funcImports + shift ? index - shift : index);
+    const oracle = options.oracle;
+    const mutation = options.mutation;
+    const checkEntry = (ip: number, parent: number): void => {
+      if (!oracle) return;
+      const frames = stackFrames();
+      const here = frames[0];
+      if (here === undefined || here < 0 || inputIp(here) !== ip) return hookError(`oracle: mcount(${ip}, ${parent}) while the engine runs ${here === undefined || here < 0 ? 'no wasm' : `function ${inputIp(here)}`}`);
+      const below = frames[1];
+      const expected = below === undefined || below < 0 ? -1 : inputIp(below);
+      if (parent !== expected) {
+        // A function parent where the engine shows JS below: the one-shot caller
+        // token naming a caller that did not make this call (a table call into
+        // an import that re-enters an escaping function; DESIGN.md: the host
+        // trusts the token only where its shadow stack agrees). Counted, not
+        // failed, until the pass can tell those apart. After a tail call the
+        // engine shows the caller's caller. A HOST parent with wasm below is
+        // always wrong.
+        if (parent !== -1 && (expected === -1 || oracle.tailCalls)) out.looseParents++;
+        else return hookError(`oracle: mcount(${ip}, ${parent}) called from ${expected === -1 ? 'HOST' : expected}`);
+      }
+      if (options.exitHooks) {
+        const onStack = frames.filter((f) => f >= 0).map(inputIp).reverse(); // outermost first, ip's own frame last
+        const open_ = [...open, ip];
+        if (onStack.join(' ') !== open_.join(' ')) hookError(`oracle: at mcount(${ip}) the engine's wasm frames are [${onStack.join(' ')}], the open entries [${open_.join(' ')}]`);
+      }
+    };
     const ftrace: Record<string, unknown> = {
       mcount: (ip: number, parent: number) => {
+        if (mutation === 'parent-host') parent = -1;
+        else if (mutation === 'wrong-ip') ip = ip + 1 < n ? ip + 1 : shape.funcImports;
+        else if (mutation === 'drop-odd-prologues' && ip % 2 === 1) return;
+        checkEntry(ip, parent);
         out.mcount++;
         if (!(ip >= shape.funcImports && ip < n)) hookError(`mcount(${ip}, ${parent}): ip is not a defined function`);
         else if (!(parent === -1 || (parent >= shape.funcImports && parent < n))) hookError(`mcount(${ip}, ${parent}): bad parent_ip`);
@@ -421,6 +494,12 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
     };
     if (options.exitHooks) {
       ftrace['mcount_exit'] = (ip: number) => {
+        if (mutation === 'wrong-ip') ip = ip + 1 < n ? ip + 1 : shape.funcImports;
+        else if (mutation === 'drop-odd-prologues' && ip % 2 === 1) return;
+        if (oracle) {
+          const here = stackFrames()[0];
+          if (here === undefined || here < 0 || inputIp(here) !== ip) hookError(`oracle: mcount_exit(${ip}) while the engine runs ${here === undefined || here < 0 ? 'no wasm' : `function ${inputIp(here)}`}`);
+        }
         out.mcountExit++;
         const top = open.pop();
         if (top !== ip) {
@@ -469,6 +548,11 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
     for (const e of WebAssembly.Module.exports(module)) {
       const g = instance.exports[e.name];
       if (/^__ftrace_(\w+_)?guard_\d+$/.test(e.name) && g instanceof WebAssembly.Global) g.value = typeof g.value === 'bigint' ? 0n : 0;
+      // the pass's one export writes guard words: entry words, then exit words
+      if (e.name === '__ftrace_control' && typeof g === 'function') {
+        const words = Math.ceil((options.functionCount ?? 0) / 32);
+        for (let w = 0; w < 2 * words; w++) (g as (w: number, v: number) => void)(w, 0);
+      }
     }
   }
 
@@ -571,7 +655,16 @@ export type InstrumentFn = (bytes: Uint8Array, variant: InstrumentVariant) => { 
  * the guards on, then (first variant only) with the guards cleared; compares
  * every run with the original.
  */
-export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variants: InstrumentVariant[] = [{}]): Verdict {
+export interface CheckOptions {
+  /** whether the module has return_call* (the oracle then checks no parents; see RunOptions.oracle) */
+  tailCalls?: (bytes: Uint8Array) => boolean;
+  /** run a deliberately broken pass (the oracle must disagree) */
+  mutation?: PassMutation;
+  /** false: the differential check alone, as before the oracle */
+  oracle?: boolean;
+}
+
+export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variants: InstrumentVariant[] = [{}], check: CheckOptions = {}): Verdict {
   let shape: ModuleShape;
   try {
     shape = parseShape(bytes);
@@ -587,6 +680,7 @@ export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variant
   let mcount = 0;
   let mcountExit = 0;
   let hostLimit = original.hostLimit;
+  const oracle = check.oracle === false ? undefined : { tailCalls: check.tailCalls?.(bytes) ?? true };
   for (const [i, variant] of variants.entries()) {
     const label = variant.exitHooks ? 'with exit hooks: ' : '';
     let instrumented: Uint8Array;
@@ -607,7 +701,15 @@ export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variant
     const runs = i === 0 ? [false, true] : [false];
     for (const guardsOff of runs) {
       const what = `${label}${guardsOff ? 'with the guards cleared: ' : ''}`;
-      const after = runModule(instrumented, shape, { instrumented: true, functionCount, addedImports, guardsOff, exitHooks: !!variant.exitHooks });
+      const after = runModule(instrumented, shape, {
+        instrumented: true,
+        functionCount,
+        addedImports,
+        guardsOff,
+        exitHooks: !!variant.exitHooks,
+        ...(oracle && !guardsOff ? { oracle } : {}),
+        ...(check.mutation ? { mutation: check.mutation } : {}),
+      });
       if (!after.compiled) return { status: 'disagree', reason: `${label}the instrumented module does not compile: ${after.error}` };
       if (linkError) return { status: 'skip', reason: `does not instantiate: ${original.error}` };
       const diff = firstDifference(original, after);

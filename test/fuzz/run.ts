@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { instrument } from '../../src/index.js';
 import { CORPUS_DIR, ModuleGenerator } from './generate.js';
-import { checkModule, type InstrumentVariant, type Verdict } from './harness.js';
+import { checkModule, type CheckOptions, type InstrumentVariant, type Verdict } from './harness.js';
+import { readBinary, READ_FEATURES } from '../../src/instrument/binaryen.js';
 
 export { CORPUS_DIR };
 
@@ -22,9 +23,19 @@ export interface SeedResult {
 /** What every module is checked with: the plain pass (guards on, then off), and with exit hooks. */
 export const VARIANTS: InstrumentVariant[] = [{}, { exitHooks: true }];
 
-/** Checks one module with the project's instrument pass. */
-export function check(bytes: Uint8Array): Verdict {
-  return checkModule(bytes, (b, v) => instrument(b, v), VARIANTS);
+/** Whether a module has return_call* (binaryen prints it), after which the engine's stack no longer shows the caller. */
+export function hasTailCalls(bytes: Uint8Array): boolean {
+  const mod = readBinary(bytes, READ_FEATURES);
+  try {
+    return mod.emitText().includes('return_call');
+  } finally {
+    mod.dispose();
+  }
+}
+
+/** Checks one module with the project's instrument pass, the trace oracle on (or a deliberately broken pass). */
+export function check(bytes: Uint8Array, options: Omit<CheckOptions, 'tailCalls'> = {}): Verdict {
+  return checkModule(bytes, (b, v) => instrument(b, v), VARIANTS, { tailCalls: hasTailCalls, ...options });
 }
 
 /** Generates and checks each seed in turn. */
