@@ -9,8 +9,7 @@
  (elem $0 (i32.const 0) $inc $dec)
  (export "dispatch" (func $dispatch))
  (export "dispatch_computed" (func $dispatch-computed))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
+ (export "__ftrace_control" (func $4))
  (func $inc (type $t) (param $0 i32) (result i32)
   (local $1 i64)
   (if
@@ -230,6 +229,32 @@
      )
     )
     (local.get $1)
+   )
+  )
+ )
+ (func $4 (type $1) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
    )
   )
  )

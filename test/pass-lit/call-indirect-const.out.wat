@@ -7,8 +7,7 @@
  (table $0 2 funcref)
  (elem $0 (i32.const 0) $one $two)
  (export "pick" (func $pick))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
+ (export "__ftrace_control" (func $3))
  (func $one (type $t) (result i32)
   (local $0 i64)
   (if
@@ -142,6 +141,32 @@
   )
   (call_indirect $0 (type $t)
    (i32.const 1)
+  )
+ )
+ (func $3 (type $1) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
+   )
   )
  )
  ;; custom section "wasm-ftrace", size 138, contents: "{\"version\":1,\"functionCount\":3,\"importCount\":0,\"data\":null,\"names\":[\"one\",\"two\",\"pick\"],\"moduleName\":null,\"traced\":[0,1,2],\"guardWords\":1}"

@@ -6,8 +6,7 @@
  (global $wasm-ftrace$guard0 (mut i32) (i32.const 3))
  (elem declare func $target)
  (export "via_ref" (func $via-ref))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
+ (export "__ftrace_control" (func $2))
  (func $target (type $t) (param $0 i32) (result i32)
   (local $1 i64)
   (if
@@ -107,6 +106,32 @@
      (i64.const -8589934591)
     )
     (ref.func $target)
+   )
+  )
+ )
+ (func $2 (type $1) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
    )
   )
  )

@@ -1,15 +1,14 @@
 (module
- (type $0 (func (param i32) (result i32)))
- (type $1 (func (param i32)))
- (type $2 (func (param i32 i32)))
- (import "env" "log" (func $log (type $1) (param i32)))
- (import "ftrace" "mcount" (func $ftrace.mcount (type $2) (param i32 i32)))
+ (type $0 (func (param i32 i32)))
+ (type $1 (func (param i32) (result i32)))
+ (type $2 (func (param i32)))
+ (import "env" "log" (func $log (type $2) (param i32)))
+ (import "ftrace" "mcount" (func $ftrace.mcount (type $0) (param i32 i32)))
  (global $wasm-ftrace$parent (mut i64) (i64.const -1))
  (global $wasm-ftrace$guard0 (mut i32) (i32.const 6))
  (export "caller" (func $caller))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
- (func $leaf (type $0) (param $0 i32) (result i32)
+ (export "__ftrace_control" (func $2))
+ (func $leaf (type $1) (param $0 i32) (result i32)
   (local $1 i64)
   (if
    (i32.and
@@ -48,7 +47,7 @@
    (i32.const 1)
   )
  )
- (func $caller (type $0) (param $0 i32) (result i32)
+ (func $caller (type $1) (param $0 i32) (result i32)
   (local $1 i32)
   (local $2 i64)
   (if
@@ -99,6 +98,32 @@
   )
   (call $leaf
    (local.get $1)
+  )
+ )
+ (func $2 (type $0) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
+   )
   )
  )
  ;; custom section "wasm-ftrace", size 139, contents: "{\"version\":1,\"functionCount\":3,\"importCount\":1,\"data\":null,\"names\":[\"log\",\"leaf\",\"caller\"],\"moduleName\":null,\"traced\":[1,2],\"guardWords\":1}"

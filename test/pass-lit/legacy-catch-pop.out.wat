@@ -1,14 +1,13 @@
 (module
  (type $0 (func (param i32)))
- (type $1 (func (param i32) (result i32)))
- (type $2 (func (param i32 i32)))
- (import "ftrace" "mcount" (func $ftrace.mcount (type $2) (param i32 i32)))
+ (type $1 (func (param i32 i32)))
+ (type $2 (func (param i32) (result i32)))
+ (import "ftrace" "mcount" (func $ftrace.mcount (type $1) (param i32 i32)))
  (global $wasm-ftrace$parent (mut i64) (i64.const -1))
  (global $wasm-ftrace$guard0 (mut i32) (i32.const 7))
  (tag $e (type $0) (param i32))
  (export "guarded" (func $guarded))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
+ (export "__ftrace_control" (func $3))
  (func $thrower (type $0) (param $0 i32)
   (local $1 i64)
   (if
@@ -47,7 +46,7 @@
    (local.get $0)
   )
  )
- (func $handle (type $1) (param $0 i32) (result i32)
+ (func $handle (type $2) (param $0 i32) (result i32)
   (local $1 i64)
   (if
    (i32.and
@@ -83,7 +82,7 @@
   )
   (local.get $0)
  )
- (func $guarded (type $1) (param $0 i32) (result i32)
+ (func $guarded (type $2) (param $0 i32) (result i32)
   (local $1 i32)
   (local $2 i64)
   (if
@@ -138,6 +137,32 @@
     (call $handle
      (local.get $1)
     )
+   )
+  )
+ )
+ (func $3 (type $1) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
    )
   )
  )

@@ -1,17 +1,15 @@
 (module
- (type $0 (func (param i32) (result i32)))
- (type $1 (func (param i32 i32)))
+ (type $0 (func (param i32 i32)))
+ (type $1 (func (param i32) (result i32)))
  (type $2 (func (param i32)))
- (import "ftrace" "mcount" (func $ftrace.mcount (type $1) (param i32 i32)))
+ (import "ftrace" "mcount" (func $ftrace.mcount (type $0) (param i32 i32)))
  (import "ftrace" "mcount_exit" (func $ftrace.mcount_exit (type $2) (param i32)))
  (global $wasm-ftrace$parent (mut i64) (i64.const -1))
  (global $wasm-ftrace$guard0 (mut i32) (i32.const 3))
  (global $wasm-ftrace$exit_guard0 (mut i32) (i32.const 3))
  (export "tail" (func $tail))
- (export "__ftrace_parent" (global $wasm-ftrace$parent))
- (export "__ftrace_guard_0" (global $wasm-ftrace$guard0))
- (export "__ftrace_exit_guard_0" (global $wasm-ftrace$exit_guard0))
- (func $callee (type $0) (param $0 i32) (result i32)
+ (export "__ftrace_control" (func $2))
+ (func $callee (type $1) (param $0 i32) (result i32)
   (local $1 i64)
   (local $2 i32)
   (if
@@ -67,7 +65,7 @@
   )
   (local.get $2)
  )
- (func $tail (type $0) (param $0 i32) (result i32)
+ (func $tail (type $1) (param $0 i32) (result i32)
   (local $1 i64)
   (local $2 i32)
   (if
@@ -145,6 +143,44 @@
    )
   )
   (local.get $2)
+ )
+ (func $2 (type $0) (param $0 i32) (param $1 i32)
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const -1)
+   )
+   (then
+    (global.set $wasm-ftrace$parent
+     (i64.const -1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 0)
+   )
+   (then
+    (global.set $wasm-ftrace$guard0
+     (local.get $1)
+    )
+    (return)
+   )
+  )
+  (if
+   (i32.eq
+    (local.get $0)
+    (i32.const 1)
+   )
+   (then
+    (global.set $wasm-ftrace$exit_guard0
+     (local.get $1)
+    )
+    (return)
+   )
+  )
  )
  ;; custom section "wasm-ftrace", size 150, contents: "{\"version\":1,\"functionCount\":2,\"importCount\":0,\"data\":null,\"names\":[\"callee\",\"tail\"],\"moduleName\":null,\"traced\":[0,1],\"guardWords\":1,\"exitHooks\":true}"
 )
