@@ -51,7 +51,11 @@ export class ShadowStack {
   hostMarks: number[] = [];
   tracksHost = false;
   /** FtraceMetadata.opaqueCallers of the instance */
-  opaqueCallers: ReadonlySet<number> | null = null;
+  opaqueCallers: ReadonlySet<number> | null;
+
+  constructor(opaqueCallers?: readonly number[]) {
+    this.opaqueCallers = opaqueCallers?.length ? new Set(opaqueCallers) : null;
+  }
 
   private get base(): number {
     return this.hostMarks.length > 0 ? this.hostMarks[this.hostMarks.length - 1]! : 0;
@@ -81,26 +85,17 @@ export class ShadowStack {
     this.depth = depth;
   }
 
-  /** One past the innermost frame of an `opaqueCallers` function above `base`, or -1. */
-  private innermostOpaqueCaller(base: number): number {
-    if (this.opaqueCallers) {
-      for (let d = this.depth - 1; d >= base; d--) if (this.opaqueCallers.has(this.ips[d]!)) return d + 1;
-    }
-    return -1;
-  }
-
   /** Repairs the stack before an entry called by `parent`. */
   beforeEntry(parent: number): void {
     const base = this.base;
     if (parent === HOST_IP) {
       if (this.tracksHost && this.depth > base) {
-        const keep = this.innermostOpaqueCaller(base);
-        if (keep >= 0) {
+        // keep: one past the innermost opaqueCallers frame, else base
+        let keep = this.depth;
+        while (keep > base && !this.opaqueCallers?.has(this.ips[keep - 1]!)) keep--;
+        if (keep > base || !calledFromWasm()) {
           this.unwound += this.depth - keep;
           this.truncate(keep);
-        } else if (!calledFromWasm()) {
-          this.unwound += this.depth - base;
-          this.truncate(base);
         }
       }
       return;

@@ -128,7 +128,7 @@ export class TraceArray implements TracerHost {
       names: ft.metadata.names,
       ops: [],
       triggerOps: [],
-      stack: shadowStackFor(ft.metadata.opaqueCallers),
+      stack: new ShadowStack(ft.metadata.opaqueCallers),
       graphFunctions: null,
       graphNotrace: new Set(),
       ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
@@ -471,10 +471,4 @@ function wasmFramesFromJsStack(meta: FtraceMetadata): number[] {
     frames.push(index < meta.importCount ? index : index - added);
   }
   return frames;
-}
-
-function shadowStackFor(opaqueCallers: readonly number[] | undefined): ShadowStack {
-  const stack = new ShadowStack();
-  if (opaqueCallers && opaqueCallers.length > 0) stack.opaqueCallers = new Set(opaqueCallers);
-  return stack;
 }
