@@ -105,7 +105,7 @@ describe('before attach: the guards are the pass defaults (all on)', () => {
   it('attach names a missing guard global', async () => {
     const ft = new Ftrace(coreModule.metadata);
     const bare = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])));
-    expect(() => ft.attach(bare)).toThrow(/^the instance does not export __ftrace_guard_0: was it instrumented by this version\?$/);
+    expect(() => ft.attach(bare)).toThrow(/^the instance does not export __ftrace_control or __ftrace_guard_0: was it instrumented by wasm-ftrace\?$/);
   });
 });
 
@@ -238,5 +238,44 @@ describe('quiescent points', () => {
       globalThis.queueMicrotask = original;
     }
     expect(thrown.map((e) => (e as Error).message)).toEqual(['boom']);
+  });
+});
+
+describe('filters and guards', () => {
+  it('reset = false appends to the filter and notrace hashes (>>)', () => {
+    const { ft } = coreInstance();
+    const ops = createOps(() => {});
+    ft.setFilter(ops, 'fib');
+    ft.setFilter(ops, 'leaf', false);
+    expect([...ops.filterHash]).toEqual([IP.fib, IP.leaf]);
+    ft.setFilter(ops, 'main');
+    expect([...ops.filterHash]).toEqual([IP.main]);
+    ft.setNotrace(ops, 'fib');
+    ft.setNotrace(ops, 'leaf', false);
+    expect([...ops.notraceHash]).toEqual([IP.fib, IP.leaf]);
+  });
+
+  it('through __ftrace_control: every guard word at attach, then only the words that change; the token reset when a guard turns on', () => {
+    const ft = new Ftrace(coreModule.metadata);
+    const writes: [number, number][] = [];
+    ft.attach({ exports: { __ftrace_control: (index: number, value: number) => void writes.push([index, value]) } } as unknown as WebAssembly.Instance);
+    expect(writes).toEqual(Array.from({ length: coreModule.metadata.guardWords }, (_, w) => [w, 0]));
+    writes.length = 0;
+    const ops = createOps(() => {});
+    ft.setFilter(ops, 'fib leaf');
+    ft.register(ops);
+    // the guard word (0), then the caller token reset (-1)
+    expect(writes).toEqual([
+      [0, (1 << IP.fib) | (1 << IP.leaf)],
+      [-1, 0],
+    ]);
+    writes.length = 0;
+    ft.setNotrace(ops, 'leaf');
+    expect(writes).toEqual([[0, 1 << IP.fib]]); // a bit turned off: no token reset
+    writes.length = 0;
+    ft.setNotrace(ops, 'leaf');
+    expect(writes).toEqual([]); // nothing changed: nothing written
+    ft.unregister(ops);
+    expect(writes).toEqual([[0, 0]]);
   });
 });
