@@ -15,6 +15,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // one module graph per worker across Stryker's runs: binaryen.js and the
+    // fixtures load once (mutants switch at run time; static ones are left out)
+    isolate: false,
     reporters: ['default'],
   },
 });
