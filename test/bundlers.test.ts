@@ -166,7 +166,11 @@ describe('wasm-ftrace/webpack (examples/webpack)', () => {
  * charset>: a classic script must decode whatever the page's charset).
  */
 async function buildWebpackExample(configName: string, page: string, outName: string): Promise<{ dir: string; warnings: string[] }> {
-  const { default: config } = (await import(`../examples/webpack/${configName}`)) as { default: webpack.Configuration };
+  const configs: Record<string, () => Promise<{ default: webpack.Configuration }>> = {
+    'webpack.config.js': () => import('../examples/webpack/webpack.config.js'),
+    'webpack.drop-in.config.js': () => import('../examples/webpack/webpack.drop-in.config.js'),
+  };
+  const { default: config } = await configs[configName]!();
   const dir = path.join(temp, configName);
   const stats = await new Promise<webpack.Stats>((resolve, reject) =>
     webpack({ ...config, output: { ...config.output, path: path.join(dir, outName) } }, (e, s) => (e || !s ? reject(e ?? new Error('no stats')) : resolve(s))),
