@@ -102,7 +102,7 @@ describe('before attach: the guards are the pass defaults (all on)', () => {
     expect(log).toEqual([`>${IP.leaf}`, `<${IP.leaf}`]);
   });
 
-  it('attach names a missing guard global', async () => {
+  it('attach names the missing control export (or guard global)', async () => {
     const ft = new Ftrace(coreModule.metadata);
     const bare = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])));
     expect(() => ft.attach(bare)).toThrow(/^the instance does not export __ftrace_control or __ftrace_guard_0: was it instrumented by wasm-ftrace\?$/);

@@ -44,7 +44,7 @@ describe('differential fuzz: instrumented modules behave like the originals', ()
     expect(summary.modulesWithMcount, report).toBeGreaterThan(0.8 * SEEDS);
     expect(summary.mcount, report).toBeGreaterThan(10 * SEEDS);
     expect(summary.mcountExit, report).toBeGreaterThan(10 * SEEDS);
-  }, 300_000);
+  }, 600_000);
 
   it('re-checks every module in test/fuzz-corpus', () => {
     const failures: string[] = [];

@@ -122,9 +122,9 @@ export interface RunOptions {
 export type PassMutation = 'parent-host' | 'drop-odd-prologues' | 'wrong-ip';
 
 /** Wasm function indices on the current stack, innermost first, with -1 for each run of JS frames between them. */
-function stackFrames(): number[] {
+function stackFrames(depth = Infinity): number[] {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = Infinity;
+  Error.stackTraceLimit = depth;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
   const out: number[] = [];
@@ -458,7 +458,8 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
     const mutation = options.mutation;
     const checkEntry = (ip: number, parent: number): void => {
       if (!oracle) return;
-      const frames = stackFrames();
+      // the whole stack only to compare it with the open entries; else the hook's frames, the callee and its caller
+      const frames = stackFrames(options.exitHooks ? Infinity : 8);
       const here = frames[0];
       if (here === undefined || here < 0 || inputIp(here) !== ip) return hookError(`oracle: mcount(${ip}, ${parent}) while the engine runs ${here === undefined || here < 0 ? 'no wasm' : `function ${inputIp(here)}`}`);
       const below = frames[1];
