@@ -279,3 +279,47 @@ describe('filters and guards', () => {
     expect(writes).toEqual([[0, 0]]);
   });
 });
+
+describe('survivors of npm run mutate, killed', () => {
+  it('ip 0 is a function like any other in a hash (a module without imports)', () => {
+    expect(FtraceHash.of([0]).has(0)).toBe(true);
+    expect([...FtraceHash.of([0])]).toEqual([0]);
+  });
+
+  it('a FilterSpec is resolved without the per-module check text gets (its holder checks across modules)', async () => {
+    const { FilterSpec } = await import('../src/abi/index.js');
+    const { ft } = coreInstance();
+    const ops = createOps(() => {});
+    ft.setFilter(ops, FilterSpec.parse('leaf nosuch'));
+    expect([...ops.filterHash]).toEqual([IP.leaf]);
+    expect(() => ft.setFilter(ops, 'leaf nosuch')).toThrow("'nosuch' matches no function");
+  });
+
+  it('FtraceError says its name and errno', () => {
+    const e = new FtraceError('busy', 16);
+    expect([e.name, e.message, e.errno, e instanceof Error]).toEqual(['FtraceError', 'busy', 16, true]);
+  });
+
+  it('an uncounted host call returning inside a walk is no quiescent point', () => {
+    const g = new GracePeriod();
+    const log: string[] = [];
+    g.readLock(); // a list walk below (its host call into the instance was not counted)
+    g.enterGuest();
+    g.callRcu(() => log.push('reclaimed'));
+    g.leaveGuest();
+    expect(log).toEqual([]);
+    g.readUnlock();
+  });
+
+  it('synchronize() called while a flush finds the section held resolves when it is left', async () => {
+    const g = new GracePeriod();
+    let done = false;
+    g.readLock();
+    void g.synchronize().then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 0)); // the flush ran and found depth 1
+    expect(done).toBe(false);
+    g.readUnlock();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(true);
+  });
+});
