@@ -28,7 +28,8 @@ beforeAll(async () => {
   // A clean tree: what git would check out, plus files not yet committed; node_modules linked.
   const clean = path.join(work, 'clean');
   const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
-  for (const rel of listed.split('\0').filter(Boolean)) {
+  // (a node_modules that is a symlink is not matched by .gitignore's `node_modules/`)
+  for (const rel of listed.split('\0').filter((f) => f && f !== 'node_modules')) {
     if (!existsSync(path.join(ROOT, rel))) continue; // deleted, not yet committed
     mkdirSync(path.dirname(path.join(clean, rel)), { recursive: true });
     cpSync(path.join(ROOT, rel), path.join(clean, rel));
