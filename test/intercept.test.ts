@@ -555,7 +555,8 @@ const db = new SQL.Database();
 db.run('create table t (a integer, b text)');
 db.run("insert into t values (1, 'one'), (2, 'two')");
 console.log(JSON.stringify(db.exec('select b, a * 10 from t order by a desc')));
-console.log(JSON.stringify(process.argv.slice(2)), process.env.WASM_FTRACE_CONFIG === undefined);
+// traced, the program sees the configuration marked as its own (parent: its pid), for its Workers and children
+console.log(JSON.stringify(process.argv.slice(2)), process.env.WASM_FTRACE_CONFIG === undefined || JSON.parse(process.env.WASM_FTRACE_CONFIG).parent === process.pid);
 console.error('a line on stderr');
 if (process.argv[2] === 'exit3') process.exit(3);
 if (process.argv[2] === 'throw') throw new Error('thrown on purpose');

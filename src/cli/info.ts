@@ -31,9 +31,12 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       const stats = d.footer?.stats;
       if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
       let out = rows.map(([k, v]) => `${k.padEnd(10)} ${printable(v)}\n`).join('');
+      const threads = [...new Set(d.instances.map((i) => i.thread).filter((t) => t !== undefined))];
+      if (threads.length > 0) out += `threads    ${threads.length}: ${printable(threads.join(', '))} (pid: a process's main thread, pid.N: its worker_threads Worker N)\n`;
       out += `modules    ${d.instances.length}\n`;
       for (const i of d.instances) {
-        out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}\n`;
+        const thread = i.thread !== undefined ? `  thread ${printable(i.thread)}` : '';
+        out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}${thread}\n`;
       }
       ctx.io.stdout(out);
       // a filter that matched nothing in any module: the recording did not trace what was asked

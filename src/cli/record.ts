@@ -7,12 +7,14 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { startRecording } from '../record/writer.js';
 import { DataFileError } from '../datafile/format.js';
 import { nodeClockOptions } from '../runtime/node-clock.js';
 import { finishPartial, partialsOf } from '../record/partial.js';
+import { collectThreadFiles, mergeThreadFiles } from '../record/merge-threads.js';
 import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
@@ -165,9 +167,12 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
     command: ['node', ...args],
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', PRELOAD, ...args], {
+    // NODE_OPTIONS, not a command-line --import: Node applies it to every Worker and child `node` too.
+    const nodeOptions = [process.env['NODE_OPTIONS'], `--import=${pathToFileURL(PRELOAD).href}`].filter(Boolean).join(' ');
+    const started = Date.now();
+    const child = spawn(process.execPath, args, {
       stdio: 'inherit',
-      env: { ...process.env, WASM_FTRACE_CONFIG: JSON.stringify(config) },
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, WASM_FTRACE_CONFIG: JSON.stringify(config) },
     });
     // Signals for the program go to the program; we wait for it. Its preload
     // writes the trace when the program's event loop hears the signal; one
@@ -200,6 +205,7 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
           if (kept) ctx.io.stderr(`wasm-ftrace: the trace so far (${kept.events} events) is in ${flags.output}\n`);
         }
       }
+      mergeLeftovers(config.output, started, ctx);
       if (signal) {
         // Killed after a signal we forwarded: the status is that signal's, as if it had ended the program.
         const status = signal === 'SIGKILL' && forwarded ? forwarded : signal;
@@ -208,6 +214,27 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
       } else resolve(code ?? 1);
     });
   });
+}
+
+/**
+ * Threads and children the program's own exit did not merge (a child process
+ * that outlived it, a program that was killed): merged into the output now.
+ */
+function mergeLeftovers(output: string, started: number, ctx: CommandContext): void {
+  const files = collectThreadFiles(output);
+  if (files.length === 0) return;
+  let fresh = false;
+  try {
+    fresh = fs.statSync(output).mtimeMs >= started - 1000;
+  } catch {
+    // no output yet: the threads' files make it
+  }
+  try {
+    const m = mergeThreadFiles(fresh ? [output, ...files] : files, output);
+    ctx.io.stderr(`wasm-ftrace: threads and child processes: ${m.threads.join(', ')} (pid or pid.threadId): ${m.instances} instances, ${m.events} events, merged into ${output}\n`);
+  } catch (e) {
+    ctx.io.stderr(`wasm-ftrace: could not merge the trace files of other threads and processes (${files.map((f) => path.basename(f)).join(', ')}): ${(e as Error).message}\n`);
+  }
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -473,7 +473,7 @@ export function eventAt(cols: EventColumns, i: number): TraceEvent {
 export function toTraceData(decoded: Pick<DecodedDataFile, 'header' | 'instances' | 'events' | 'footer' | 'eventCount' | 'lost'>): TraceData {
   const instances: TraceInstanceInfo[] = [...decoded.instances]
     .sort((a, b) => a.id - b.id)
-    .map((i) => ({ id: i.id, name: i.name, names: i.names, importCount: i.importCount, functionCount: i.functionCount }));
+    .map((i) => ({ id: i.id, name: i.name, names: i.names, importCount: i.importCount, functionCount: i.functionCount, ...(i.thread !== undefined ? { thread: i.thread } : {}) }));
   const lost = decoded.footer?.lost ?? decoded.lost;
   return {
     tracer: decoded.header.tracer,
@@ -605,6 +605,7 @@ function parseInstance(body: Uint8Array, at: number): DataFileInstance {
   if (typeof i['name'] !== 'string') bad('no name');
   if (i['moduleHash'] !== undefined && typeof i['moduleHash'] !== 'string') bad('bad moduleHash');
   if (i['codeLayout'] !== undefined && typeof i['codeLayout'] !== 'string') bad('bad codeLayout');
+  if (i['thread'] !== undefined && typeof i['thread'] !== 'string') bad('bad thread');
   if (i['functionCount'] === undefined) i['functionCount'] = (names as string[]).length;
   else if (!isCount(i['functionCount'])) bad('bad functionCount');
   if (i['importCount'] === undefined) i['importCount'] = 0;

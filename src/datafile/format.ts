@@ -132,6 +132,8 @@ export interface DataFileInstance {
   importCount: number;
   /** display name per ip */
   names: string[];
+  /** the thread that ran it, as `pid` (a process's main thread) or `pid.threadId` (a worker_threads Worker); absent in single-thread recordings */
+  thread?: string;
 }
 
 /** FOOT: how the recording ended. Counts are of this recording. */

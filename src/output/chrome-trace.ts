@@ -103,7 +103,7 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
     const pid = chromePid(info.id);
     out.push({ name: 'process_name', ph: 'M', pid, tid: pid, args: { name: info.name } });
     out.push({ name: 'process_sort_index', ph: 'M', pid, tid: pid, args: { sort_index: info.id } });
-    out.push({ name: 'thread_name', ph: 'M', pid, tid: pid, args: { name: `${info.name}-${info.id}` } });
+    out.push({ name: 'thread_name', ph: 'M', pid, tid: pid, args: { name: info.thread !== undefined ? `${info.name}-${info.id} (thread ${info.thread})` : `${info.name}-${info.id}` } });
   }
   const place = (ev: { instance: number }): { pid: number; tid: number } => {
     const pid = chromePid(ev.instance);

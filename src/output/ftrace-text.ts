@@ -260,6 +260,9 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
   const timeColumn = counter || (options.abstime ?? false);
   const proc = options.proc ?? table.size > 1;
   const tail = options.tail ?? false;
+  // more than one thread recorded (record -- node with Workers or children): a TID column, as uftrace prints one
+  const threads = new Set([...table.values()].map((i) => i.thread).filter((t) => t !== undefined));
+  const tidWidth = threads.size > 1 ? Math.max(3, ...[...threads].map((t) => t.length)) : 0;
 
   // print_graph_headers_flags()
   let h1 = '#';
@@ -270,6 +273,10 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
   }
   h1 += ' CPU';
   h2 += ' |  ';
+  if (tidWidth > 0) {
+    h1 += `${'TID'.padStart(tidWidth + 1)}  `;
+    h2 += `${'|'.padStart(tidWidth + 1)}  `;
+  }
   if (proc) {
     h1 += '  TASK/PID       ';
     h2 += '   |    |        ';
@@ -314,6 +321,7 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
       }
     }
     p += ' 0) ';
+    if (tidWidth > 0) p += `[${(table.get(ev.instance)?.thread ?? '?').padStart(tidWidth)}] `;
     if (proc) p += `${graphProc(table.get(ev.instance), ev.instance)} | `;
     return p;
   }

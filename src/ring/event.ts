@@ -64,6 +64,8 @@ export interface TraceInstanceInfo {
   /** the module's imported and total function counts: line N of a read-time filter is defined function N (ip importCount + N - 1), as `list` numbers them */
   importCount?: number;
   functionCount?: number;
+  /** the thread that ran it (`pid` or `pid.threadId`), when the recording had more than one */
+  thread?: string;
 }
 
 /**

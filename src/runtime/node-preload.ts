@@ -2,10 +2,18 @@
  * `node --import <this file's URL> script.js`: traces every wasm module a
  * Node program loads (what `wasm-ftrace record -- node script.js` runs).
  *
- * The configuration comes as JSON in WASM_FTRACE_CONFIG (see PreloadConfig);
- * the variable is removed from process.env before the program starts, so
- * the program and its children do not see it (worker threads and forked
- * processes are not traced). Node runs this module, top-level awaits
+ * The configuration comes as JSON in WASM_FTRACE_CONFIG (see PreloadConfig).
+ * Threads and children: `record -- node` passes this module through
+ * NODE_OPTIONS (`--import=<url>`), which Node 20 applies to every
+ * worker_threads Worker and every child `node` process (a command-line
+ * `--import` reaches child processes forked with the parent's execArgv, not
+ * Workers). The variable stays in the environment, marked with the root
+ * process's pid (`parent`), so each Worker and child finds it: the root's
+ * main thread writes `output`; every other thread writes a data file of its
+ * own (record/merge-threads.ts), which the root merges into `output` when it
+ * exits (and `record` merges what is left when the program has ended).
+ * A Worker or child given an environment of its own (`env: {...}`) without
+ * the variable is not traced. Node runs this module, top-level awaits
  * included, before the program's entry point: the interceptor is in place
  * before the program's first WebAssembly call.
  *
@@ -17,7 +25,9 @@
  * messages go to stderr, each line starting with `wasm-ftrace:`.
  */
 import { writeSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { collectThreadFiles, mergeThreadFiles, threadFile } from '../record/merge-threads.js';
 import { startRecording, type Recording } from '../record/writer.js';
 import { instrument } from '../instrument/pass.js';
 import type { TraceArray } from '../tracers/trace-array.js';
@@ -37,6 +47,8 @@ export interface PreloadConfig extends TraceOptions {
   quiet?: boolean;
   /** false: do not use the on-disk instrument cache */
   cache?: boolean;
+  /** set by the root process for its threads and children: its pid (they write thread files, the root merges them) */
+  parent?: number;
 }
 
 
@@ -64,7 +76,7 @@ export function parseConfig(text: string): PreloadConfig {
     if (cfg[key] !== undefined && typeof cfg[key] !== type) throw new Error(`${CONFIG_ENV}: '${key}' must be a ${type}`);
   };
   for (const k of ['tracer', 'clock', 'filter', 'notrace', 'graphFunction', 'graphNotrace']) check(k, 'string');
-  for (const k of ['bufferKb', 'maxGraphDepth']) check(k, 'number');
+  for (const k of ['bufferKb', 'maxGraphDepth', 'parent']) check(k, 'number');
   for (const k of ['overwrite', 'quiet', 'cache']) check(k, 'boolean');
   const strings = (v: unknown, key: string): void => {
     if (v !== undefined && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) throw new Error(`${CONFIG_ENV}: '${key}' must be an array of strings`);
@@ -98,7 +110,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   const recording = startRecording(tr, {
     path: config.output,
     command: config.command ?? process.argv,
-    options: { ...config } as Record<string, unknown>,
+    options: { ...config, thread: thisThread(), timeOrigin: performance.timeOrigin } as Record<string, unknown>,
   });
   const interceptor = installInterceptor(tr, {
     pass: instrument,
@@ -108,14 +120,25 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
     onError: (e, m) => say(`${m ? describe(m) : 'a module'}: ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`),
   });
 
+  // Workers this thread started (process 'worker'): named when nothing was traced.
+  let workers = 0;
+  process.on('worker', () => workers++);
+  const root = isMainThread && config.parent === undefined;
   let closed = false;
   const finish = (): void => {
     if (closed) return;
     closed = true;
-    if (tr.instances.length === 0) {
+    const others = root ? collectThreadFiles(config.output) : [];
+    if (tr.instances.length === 0 && others.length === 0) {
       // Nothing was traced: an earlier trace at the output stays where it is.
       recording.abandon();
-      if (!config.quiet) say(`no WebAssembly module was loaded: nothing recorded (${recording.path} left as it was)`);
+      if (!config.quiet) {
+        const why =
+          workers > 0
+            ? `; the program started ${workers} worker thread${workers === 1 ? '' : 's'} and none loaded a module (a Worker given its own env: without ${CONFIG_ENV} is not traced)`
+            : '';
+        say(`no WebAssembly module was loaded: nothing recorded (${recording.path} left as it was)${why}`);
+      }
       return;
     }
     try {
@@ -129,6 +152,14 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
     // every module the program loaded is an error now that none can arrive.
     const unmatched = tr.unmatchedFilters();
     for (const u of unmatched) say(`error: ${u.option} '${u.text}' matches no function in any traced module`);
+    let merged: ReturnType<typeof mergeThreadFiles> | null = null;
+    if (others.length > 0) {
+      try {
+        merged = mergeThreadFiles([...(existsSync(recording.path) ? [recording.path] : []), ...others], recording.path);
+      } catch (e) {
+        say(`could not merge the other threads' traces into ${config.output}: ${(e as Error).message}`);
+      }
+    }
     if (!config.quiet) {
       const traced = interceptor.modules.filter((m) => m.instances.length > 0);
       const instances = traced.reduce((n, m) => n + m.instances.length, 0);
@@ -137,6 +168,9 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
         `${traced.length} module${traced.length === 1 ? '' : 's'} traced (${instances} instance${instances === 1 ? '' : 's'}), ` +
           `${s.written} events${s.lost > 0 ? ` (${s.lost} lost)` : ''}, written to ${recording.path}`,
       );
+      if (merged) {
+        say(`threads: ${merged.threads.join(', ')} (pid or pid.threadId): ${merged.instances} instances, ${merged.events} events in all, merged into ${recording.path}`);
+      }
     }
   };
   return { tr, interceptor, recording, finish };
@@ -162,15 +196,31 @@ function closeOnExit(session: PreloadSession): void {
   }
 }
 
+/** This thread, as the data file names it: `pid` for a process's main thread, `pid.threadId` for a Worker. */
+export function thisThread(): string {
+  return threadId === 0 ? String(process.pid) : `${process.pid}.${threadId}`;
+}
+
 const configText = process.env[CONFIG_ENV];
-if (isMainThread && configText !== undefined) {
-  delete process.env[CONFIG_ENV];
+if (configText !== undefined) {
   let session: PreloadSession;
+  let config: PreloadConfig;
   try {
-    session = await startPreload(parseConfig(configText));
+    config = parseConfig(configText);
   } catch (e) {
     say(`cannot start tracing: ${(e as Error).message}`);
     process.exit(1);
   }
-  closeOnExit(session);
+  const root = isMainThread && config.parent === undefined;
+  // Workers and children started from now on see that they are not the root.
+  if (root) process.env[CONFIG_ENV] = JSON.stringify({ ...config, parent: process.pid });
+  try {
+    session = await startPreload(root ? config : { ...config, output: threadFile(config.output, process.pid, threadId), quiet: true });
+  } catch (e) {
+    say(`cannot start tracing${root ? '' : ` in thread ${thisThread()}`}: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  if (isMainThread) closeOnExit(session);
+  // a Worker's process emits 'exit' when the Worker ends; signals are the main thread's
+  else process.on('exit', session.finish);
 }

@@ -78,7 +78,7 @@ export function symbolize(trace: TraceStream, described: readonly Described[], o
     const list = names.get(i.id)!;
     // holes (indexes past the recorded list) keep the func[N] fallback
     for (let k = 0; k < list.length; k++) if (list[k] === undefined) list[k] = `func[${k}]`;
-    return { id: i.id, name: i.name, names: demangle ? list.map(demangle) : list };
+    return { id: i.id, name: i.name, names: demangle ? list.map(demangle) : list, ...(i.thread !== undefined ? { thread: i.thread } : {}) };
   });
   return { trace: { ...trace, instances }, notes };
 }
