@@ -34,7 +34,7 @@ beforeAll(() => {
 
 describe('wasm-ftrace, the program', () => {
   it('loads the command it runs, none for --version, all for the overview and for suggestions', async () => {
-    const all = ['instrument', 'record', 'report', 'replay', 'dump', 'info', 'list', 'run', 'bench'];
+    const all = ['instrument', 'record', 'report', 'replay', 'graph', 'dump', 'info', 'list', 'run', 'bench'];
     expect(commandsFor(['record', '-o', 'x.data', 'prog.wasm'])).toEqual(['record']);
     expect(commandsFor(['--version'])).toEqual([]);
     expect(commandsFor(['-V'])).toEqual([]);

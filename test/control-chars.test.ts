@@ -85,6 +85,10 @@ describe('control characters in names', () => {
       expect(r.stdout, argv.join(' ')).not.toMatch(RAW);
       if (argv[0] !== 'info') for (const shown of SHOWN.slice(0, 2)) expect(r.stdout, argv.join(' ')).toContain(shown);
     }
+    const graph = await cli('graph', NAMES[0]!, dataFile);
+    expect(graph.code, graph.stderr).toBe(0);
+    expect(graph.stdout).not.toMatch(RAW);
+    expect(graph.stdout).toContain(`(1) ${SHOWN[0]}`);
     const replay = (await cli('replay', dataFile)).stdout;
     expect(replay).toContain('esc\\x1b[2Jape();');
     expect(replay).toContain('marker\\x1b]0;title\\x07');

@@ -65,6 +65,13 @@ describe('record a WASI program, then read it every way', () => {
 
     golden('cli-replay-graph.txt', (await ftrace(['replay', '-G', 'main', '-D', '2', 'graph.data'], dir)).stdout);
     golden('cli-report-graph.txt', (await ftrace(['report', '-s', 'calls', '-n', '12', 'graph.data'], dir)).stdout);
+    // uftrace's graph: backtraces to the function, then the merged call graph below it
+    golden('cli-graph-main.txt', (await ftrace(['graph', 'main', 'graph.data'], dir)).stdout);
+    golden('cli-graph-fmix.txt', (await ftrace(['graph', 'fmix', '-N', 'printf', 'graph.data'], dir)).stdout);
+    const noFunc = await ftrace(['graph', 'no_such_function', 'graph.data'], dir);
+    expect(noFunc.code).toBe(1);
+    expect(noFunc.stdout).toBe('');
+    expect(noFunc.stderr).toBe("wasm-ftrace: error: no function 'no_such_function' in graph.data\n");
     golden('cli-dump-folded.txt', (await ftrace(['dump', '--folded', '-G', 'main', 'graph.data'], dir)).stdout);
     const chrome = await ftrace(['dump', '--chrome', '-F', 'main', '-F', 'fnv1a', '-F', 'murmur3', '-F', 'fmix', 'graph.data'], dir);
     golden('cli-dump-chrome.json', chrome.stdout);

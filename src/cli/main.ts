@@ -31,6 +31,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   record: async () => (await import('./record.js')).registerRecord,
   report: async () => (await import('./report.js')).registerReport,
   replay: async () => (await import('./replay.js')).registerReplay,
+  graph: async () => (await import('./graph.js')).registerGraph,
   dump: async () => (await import('./dump.js')).registerDump,
   info: async () => (await import('./info.js')).registerInfo,
   list: async () => (await import('./list.js')).registerList,

@@ -9,7 +9,7 @@ import { FTRACE_COMMANDS } from '../tracers/commands.js';
 import { TRACERS } from '../tracers/registry.js';
 import type { TracerName } from '../tracers/tracer.js';
 
-export type CommandName = 'run' | 'record' | 'report' | 'replay' | 'dump' | 'list' | 'info';
+export type CommandName = 'run' | 'record' | 'report' | 'replay' | 'graph' | 'dump' | 'list' | 'info';
 
 /** For repeatable options: `--notrace a --notrace b` -> ['a', 'b']. Also splits commas, as set_ftrace_filter accepts lists. */
 export function collectGlobs(value: string, previous: string[] = []): string[] {
@@ -55,7 +55,7 @@ interface SharedOption {
 }
 
 const RECORDING: readonly CommandName[] = ['run', 'record'];
-const READING: readonly CommandName[] = ['report', 'replay', 'dump'];
+const READING: readonly CommandName[] = ['report', 'replay', 'graph', 'dump'];
 const BOTH: readonly CommandName[] = [...RECORDING, ...READING];
 
 const TRACER_NAMES = [...TRACERS.keys()];
