@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { commandsFor, main } from '../src/cli/main.js';
+import { commandsFor } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import { readModuleMetadata } from '../src/index.js';
 import { wat } from './helpers/wat.js';
 import { setCustomSection } from '../src/instrument/wasm-binary.js';
@@ -17,12 +18,6 @@ const FIB = `(module
                      (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
   (func $helper (export "helper") (result i32) (call $fib (i32.const 3))))`;
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 let fibPath: string;

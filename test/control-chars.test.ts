@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import { startRecording } from '../src/record/writer.js';
 import { instrument } from '../src/index.js';
 import { formatChromeTrace, formatFolded, formatFtraceText } from '../src/output/index.js';
@@ -67,12 +67,6 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 // what must never reach a terminal raw: C0 controls but the newline ending each line, DEL, C1
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;

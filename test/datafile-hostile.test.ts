@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import { CHUNK_HEAD, CHUNK_HEADER_BYTES, DataFileDecoder, EVTS_FIXED_BYTES, decodeDataFile, encodeChunk, encodePreamble } from '../src/datafile/index.js';
 import { readDataFile } from '../src/datafile/node-reader.js';
 import { chunkSpans, reseal } from './helpers/datafile-surgery.js';
@@ -24,12 +24,6 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 const write = (name: string, bytes: Uint8Array): string => {
   const f = path.join(dir, name);

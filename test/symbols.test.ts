@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import { codeLayout } from '../src/abi/index.js';
 import { loadDemangler } from '../src/symbols/demangle.js';
 import { parseSymbolFile, SymbolFileError } from '../src/symbols/symbol-files.js';
@@ -26,12 +26,6 @@ function golden(name: string, actual: string): void {
   expect(actual).toBe(fs.readFileSync(file, 'utf8'));
 }
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 let dir = '';
 let data = '';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import type { TraceData } from '../src/ring/event.js';
 import { viewerHtml } from '../src/viewer/page.js';
 import type { ViewerStats } from '../src/viewer/main.js';
@@ -28,12 +28,6 @@ let dir: string;
 let pageFile: string;
 let emptyPage: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   requireChromium(); // first: a clear message when it is missing

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli.js';
 import { decodeDataFile, toTraceData } from '../src/datafile/decode.js';
 import { HOST_IP } from '../src/abi/index.js';
 import { toChromeTrace } from '../src/output/chrome-trace.js';
@@ -292,12 +292,6 @@ describe('viewerHtml', () => {
 
 describe('wasm-ftrace report --html', () => {
   let dir: string;
-  async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-    return { code, stdout, stderr };
-  }
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-viewer-'));
     const rec = await cli('record', '-o', path.join(dir, 'graph.data'), path.join(FIXTURES, 'hash.wasm'), '64', '2');
