@@ -77,27 +77,56 @@ export async function buildWat(name) {
 }
 
 /**
- * The environment clang runs in. clang's wasm driver post-processes its output
- * with `wasm-opt` whenever it finds one on PATH, and `npm run` puts binaryen's
- * node_modules/.bin/wasm-opt there: the output would then depend on how the
- * script was started. Directories holding a wasm-opt are left out of PATH.
+ * Runs a clang driver with only the LLVM tools it needs on PATH. clang's wasm
+ * driver post-processes its output with `wasm-opt` whenever it finds one on
+ * PATH (which drops the name section), and both `npm run` (binaryen's
+ * node_modules/.bin) and Debian's binaryen package (/usr/bin, where clang
+ * lives too) put one there: the output would depend on how the script was
+ * started. So the driver runs from a temporary directory of symlinks to
+ * itself and wasm-ld, and that directory is the whole PATH.
  */
-function clangEnv() {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => d && !existsSync(join(d, 'wasm-opt')));
-  return { ...process.env, PATH: dirs.join(delimiter) };
+function runClang(driver, args, options = {}) {
+  const tools = mkdtempSync(join(tmpdir(), 'wasm-ftrace-clang-'));
+  try {
+    for (const tool of [driver, 'wasm-ld', 'wasm-ld-14']) {
+      const dir = (process.env.PATH ?? '').split(delimiter).find((d) => d && existsSync(join(d, tool)));
+      if (dir) symlinkSync(join(dir, tool), join(tools, tool));
+    }
+    if (!existsSync(join(tools, driver))) return { status: null, stderr: `${driver} is not on PATH`, stdout: '' };
+    return spawnSync(join(tools, driver), args, { encoding: 'utf8', env: { ...process.env, PATH: tools }, ...options });
+  } finally {
+    rmSync(tools, { recursive: true, force: true });
+  }
 }
 
 /** Whether `clang` is on PATH. */
 export function haveClang() {
-  const r = spawnSync('clang', ['--version'], { encoding: 'utf8', env: clangEnv() });
-  return r.status === 0;
+  return runClang('clang', ['--version']).status === 0;
+}
+
+/**
+ * The clang arguments of a C fixture: CLANG_ARGS, or, when the source has a
+ * `// clang: FLAGS` line, -O2 replaced by those flags; a fixture that asks
+ * for `-g` keeps its DWARF (no -g0, no --strip-debug).
+ */
+export function cArgs(text) {
+  const own = [...text.matchAll(/^\s*\/\/\s*clang:\s*(.*)$/gm)].flatMap((m) => m[1].split(/\s+/).filter(Boolean));
+  if (own.length === 0) return [...CLANG_ARGS];
+  const debug = own.some((a) => a.startsWith('-g') && a !== '-g0');
+  return [
+    ...CLANG_ARGS.filter((a) => a !== '-O2' && !(debug && (a === '-g0' || a === '-Wl,--strip-debug'))),
+    ...own,
+    // DWARF names files relative to the repository, not the machine that built it
+    ...(debug ? [`-fdebug-prefix-map=${dirname(FIXTURES_DIR)}=.`] : []),
+  ];
 }
 
 /** Compiles wasm-fixtures/c/NAME.c to wasm-fixtures/build/NAME.wasm with clang. */
 export function buildC(name) {
   const out = join(BUILD_DIR, `${name}.wasm`);
-  const args = [...CLANG_ARGS, '-o', out, join(C_DIR, `${name}.c`)];
-  const r = spawnSync('clang', args, { encoding: 'utf8', env: clangEnv() });
+  const src = join(C_DIR, `${name}.c`);
+  const args = [...cArgs(readFileSync(src, 'utf8')), '-o', out, src];
+  const r = runClang('clang', args, { cwd: dirname(FIXTURES_DIR) });
   if (r.status !== 0) {
     throw new Error(`clang ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
   }
@@ -110,22 +139,14 @@ export const CLANGXX_ARGS = ['--target=wasm32-wasi', '-O1', '-fno-exceptions', '
 
 /**
  * Compiles wasm-fixtures/cpp/NAME.cpp to build/NAME.wasm (names kept: no
- * wasm-opt on PATH, see clangEnv) and build/NAME.stripped.wasm, the same
+ * wasm-opt on PATH, see runClang) and build/NAME.stripped.wasm, the same
  * module without its custom sections (what wasm-strip does): the pair that
  * `--symbols` is tested with.
  */
 export function buildCpp(name) {
   const out = join(BUILD_DIR, `${name}.wasm`);
   const args = [...CLANGXX_ARGS, '-o', out, join(CPP_DIR, `${name}.cpp`)];
-  // clang++ and its linker alone on PATH: a wasm-opt in the same directory (Debian's
-  // /usr/bin) would otherwise run after linking and drop the name section.
-  const tools = mkdtempSync(join(tmpdir(), 'wasm-ftrace-clang-'));
-  for (const tool of ['clang++', 'wasm-ld', 'wasm-ld-14']) {
-    const dir = (process.env.PATH ?? '').split(delimiter).find((d) => d && existsSync(join(d, tool)));
-    if (dir) symlinkSync(join(dir, tool), join(tools, tool));
-  }
-  const r = spawnSync(join(tools, 'clang++'), args, { encoding: 'utf8', env: { ...process.env, PATH: tools } });
-  rmSync(tools, { recursive: true, force: true });
+  const r = runClang('clang++', args);
   if (r.status !== 0) throw new Error(`clang++ ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
   writeFileSync(join(BUILD_DIR, `${name}.stripped.wasm`), stripCustomSections(readFileSync(out)));
   return out;

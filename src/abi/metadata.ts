@@ -3,8 +3,11 @@
  * by the instrument pass so the host never needs the original file.
  *
  * Payload: UTF-8 JSON of FtraceMetadata. Version history:
- *   1  first format: counts, static data bounds, names, traced set, guard words.
+ *   1  first format: counts, static data bounds, names, traced set, guard words;
+ *      later optional members (readers ignore those they do not know):
+ *      exitHooks, opaqueCallers, sourceLines.
  */
+import type { SourceLines } from './source-lines.js';
 
 export const METADATA_SECTION = 'wasm-ftrace';
 export const METADATA_VERSION = 1;
@@ -40,6 +43,12 @@ export interface FtraceMetadata {
    * they cause report parent HOST. Absent when there are none.
    */
   opaqueCallers?: number[];
+  /**
+   * each function's file:line, from the input's DWARF line table or source
+   * map, read before instrumentation moved the code (the output drops the
+   * stale DWARF). Absent when the input had neither.
+   */
+  sourceLines?: SourceLines;
 }
 
 export function encodeMetadata(meta: FtraceMetadata): Uint8Array {

@@ -5,6 +5,7 @@ import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './context.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { collectGlobs } from './options.js';
+import { METADATA_SECTION } from '../abi/index.js';
 
 interface InstrumentFlags {
   output?: string;
@@ -55,17 +56,21 @@ Examples:
       const output = flags.output ?? defaultOutputPath(input);
       await writeFileAtomic(output, result.binary);
       for (const w of result.warnings) ctx.io.stderr(`wasm-ftrace: warning: ${w}\n`);
-      if (result.staleDebugInfo) ctx.io.stderr(`wasm-ftrace: warning: ${input} has ${result.staleDebugInfo}: its code offsets are stale in ${output}\n`);
+      if (result.droppedDebugInfo) {
+        const kept = result.metadata.sourceLines ? `; each function's file:line is kept in its ${METADATA_SECTION} section` : '';
+        ctx.io.stderr(`wasm-ftrace: note: ${output} has no ${droppedText(result.droppedDebugInfo)}: instrumentation moves the code their offsets point into${kept}\n`);
+      }
       if (flags.stats) {
         const s = result.stats;
-        const growth = ((result.binary.length / bytes.length - 1) * 100).toFixed(1);
+        const change = (result.binary.length / bytes.length - 1) * 100;
+        const growth = `${change >= 0 ? '+' : ''}${change.toFixed(1)}`;
         ctx.io.stdout(
           [
             `functions     ${s.functions} (${s.imports} imported, ${s.functions - s.imports} defined)`,
             `instrumented  ${s.instrumented}`,
             `skipped       ${s.skipped}${(flags.only ?? flags.notrace) !== undefined ? ' (--only/--notrace)' : ''}`,
             `call sites    ${s.callSites}`,
-            `size          ${bytes.length} -> ${result.binary.length} bytes (+${growth}%)`,
+            `size          ${bytes.length} -> ${result.binary.length} bytes (${growth}%)`,
             `time          ${elapsed.toFixed(1)} ms`,
             `output        ${output}`,
             '',
@@ -73,4 +78,11 @@ Examples:
         );
       }
     });
+}
+
+/** `.debug_info` for one DWARF section, `DWARF (11 .debug_* sections)` for several, then the other names. */
+function droppedText(names: readonly string[]): string {
+  const dwarf = names.filter((n) => n.startsWith('.debug_'));
+  const other = names.filter((n) => !n.startsWith('.debug_'));
+  return [...(dwarf.length > 1 ? [`DWARF (${dwarf.length} .debug_* sections)`] : dwarf), ...other].join(', ');
 }

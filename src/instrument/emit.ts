@@ -13,8 +13,10 @@ import {
   readSections,
   type FtraceMetadata,
   type Section,
+  type SourceLines,
   type StaticDataBounds,
 } from '../abi/index.js';
+import { dropCodeOffsetSections } from './debug-sections.js';
 import binaryen, { READ_FEATURES, type Module } from './binaryen.js';
 import { getId } from './c-api.js';
 import { ID } from './children.js';
@@ -26,7 +28,8 @@ export function emitModule(
   input: Uint8Array,
   sections: readonly Section[],
   moduleName: string | undefined,
-): { binary: Uint8Array<ArrayBuffer>; metadata: FtraceMetadata } {
+  sourceLines?: SourceLines,
+): { binary: Uint8Array<ArrayBuffer>; metadata: FtraceMetadata; droppedDebugInfo: string[] } {
   const { mod } = ctx;
   if (!ctx.gcOutput) mod.setFeatures(READ_FEATURES & ~binaryen.Features.GC);
   binaryen.setDebugInfo(true);
@@ -48,10 +51,12 @@ export function emitModule(
     guardWords: ctx.hooks.guardWords,
     ...(ctx.exitHooks ? { exitHooks: true } : {}),
     ...(ctx.opaqueCallers.size > 0 ? { opaqueCallers: [...ctx.opaqueCallers].sort((a, b) => a - b) } : {}),
+    ...(sourceLines ? { sourceLines } : {}),
   };
   const added = [`${ABI.importModule}.${ABI.mcount}`, ...(ctx.exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : [])];
   binary = writeNames(binary, ctx.names, ctx.importCount, added);
-  return { binary: setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata)), metadata };
+  const { binary: kept, dropped } = dropCodeOffsetSections(setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata)));
+  return { binary: kept, metadata, droppedDebugInfo: dropped };
 }
 
 /** Static data of memory 0: active segments with constant offsets, extended to __data_end. */

@@ -58,6 +58,7 @@ import { addHooks } from './hooks.js';
 import { captureBinaryenOutput } from './binaryen.js';
 import { checkedSections, checkNotRepaired, compileGlobs, readModule } from './input.js';
 import { addPrologues } from './prologue.js';
+import { inputSourceLines } from './debug-sections.js';
 import { checkDeclaredCounts } from './sanity.js';
 import { scanModule } from './scan.js';
 import { parseNameSection } from './wasm-binary.js';
@@ -76,6 +77,8 @@ export interface InstrumentOptions {
    * call), for the function_graph tracer. Exit hooks have guards of their own.
    */
   exitHooks?: boolean;
+  /** the text of the source map the input's `sourceMappingURL` names: where it has no DWARF, its lines become the metadata's sourceLines */
+  sourceMap?: string;
 }
 
 export interface InstrumentStats {
@@ -98,12 +101,12 @@ export interface InstrumentResult {
   /** things the user should know that did not stop instrumentation */
   warnings: string[];
   /**
-   * The input's first `.debug_*` or `sourceMappingURL` section, copied
-   * unchanged: its code offsets are stale in `binary`. Only a file written
-   * from `binary` carries it to a debugger, so `wasm-ftrace instrument` warns
-   * about it and `record`/`run`, which instrument in memory, do not.
+   * The input's `.debug_*`, `sourceMappingURL` and `external_debug_info`
+   * sections, which `binary` does not have: instrumentation moves the code
+   * they point into (see debug-sections.ts). Each function's file:line is
+   * kept in metadata.sourceLines. Absent when the input had none.
    */
-  staleDebugInfo?: string;
+  droppedDebugInfo?: string[];
 }
 
 export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
@@ -136,7 +139,6 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
   const notrace = compileGlobs(options.notrace ?? [], '--notrace');
   const nameSection = findCustomSection(sections, 'name');
   const inputNames = nameSection ? parseNameSection(input, nameSection) : undefined;
-  const staleDebugInfo = sections.find((s) => s.name?.startsWith('.debug_') || s.name === 'sourceMappingURL')?.name;
 
   const engineAccepts = WebAssembly.validate(input as Uint8Array<ArrayBuffer>);
   const mod = readModule(input, engineAccepts);
@@ -160,14 +162,15 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
       rewriteCallSites(ctx);
       addPrologues(ctx);
       warnings.push(...opaqueWarnings(ctx));
-      const { binary, metadata } = emitModule(ctx, input, sections, inputNames?.moduleName);
+      const sourceLines = inputSourceLines(input, sections, options.sourceMap, warnings);
+      const { binary, metadata, droppedDebugInfo } = emitModule(ctx, input, sections, inputNames?.moduleName, sourceLines);
       checkNotRepaired(input, engineAccepts, binary);
       const { functionCount, importCount, counts } = ctx;
       return {
         binary,
         metadata,
         warnings,
-        ...(staleDebugInfo !== undefined ? { staleDebugInfo } : {}),
+        ...(droppedDebugInfo.length > 0 ? { droppedDebugInfo } : {}),
         stats: { functions: functionCount, imports: importCount, instrumented: counts.instrumented, skipped: functionCount - importCount - counts.instrumented, callSites: counts.callSites },
       };
     });

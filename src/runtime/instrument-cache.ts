@@ -66,6 +66,7 @@ function entryKey(hash: string, options: InstrumentOptions): string {
     only: [...(options.only ?? [])].sort(),
     notrace: [...(options.notrace ?? [])].sort(),
     exitHooks: options.exitHooks === true,
+    sourceMap: options.sourceMap === undefined ? null : createHash('sha256').update(options.sourceMap).digest('hex'),
   };
   return createHash('sha256').update(`${passFingerprint()}\n${hash}\n${JSON.stringify(o)}`).digest('hex').slice(0, 40);
 }
@@ -76,7 +77,7 @@ interface EntryJson {
   selected: boolean;
   warnings: string[];
   stats: InstrumentResult['stats'] | null;
-  staleDebugInfo?: string;
+  droppedDebugInfo?: string[];
 }
 
 let temps = 0;
@@ -99,7 +100,7 @@ export function diskInstrumentCache(dir: string = defaultCacheDir()): Instrument
           metadata: decodeMetadata(binary.subarray(section.payload, section.end)),
           stats: json.stats,
           warnings: json.warnings,
-          ...(json.staleDebugInfo !== undefined ? { staleDebugInfo: json.staleDebugInfo } : {}),
+          ...(json.droppedDebugInfo !== undefined ? { droppedDebugInfo: json.droppedDebugInfo } : {}),
         };
       } catch {
         return undefined;
@@ -112,7 +113,7 @@ export function diskInstrumentCache(dir: string = defaultCacheDir()): Instrument
         selected: result !== null,
         warnings: result?.warnings ?? [],
         stats: result?.stats ?? null,
-        ...(result?.staleDebugInfo !== undefined ? { staleDebugInfo: result.staleDebugInfo } : {}),
+        ...(result?.droppedDebugInfo !== undefined ? { droppedDebugInfo: result.droppedDebugInfo } : {}),
       };
       const tmp = (name: string): string => path.join(dir, `.${name}.${process.pid}.${temps++}.tmp`);
       const written: string[] = [];

@@ -1,0 +1,127 @@
+/**
+ * Source lines per function: read from DWARF (the clang -g fixture, whose
+ * own unit is DWARF 5 and whose libc units are DWARF 4) or a source map at
+ * instrument time, kept in the metadata, and the stale DWARF dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readSections, readSourceLines, sourceLineMap, SectionId, findSection, ByteReader } from '../src/abi/index.js';
+import { instrument } from '../src/instrument/pass.js';
+import { setCustomSection } from '../src/instrument/wasm-binary.js';
+import { wat } from './helpers/wat.js';
+
+const srcline = new Uint8Array(readFileSync('wasm-fixtures/build/srcline.wasm'));
+
+/** name -> "file:line" for a module's functions, through its instrumented metadata. */
+function linesByName(bytes: Uint8Array): Map<string, string> {
+  const { metadata } = instrument(bytes);
+  const lines = sourceLineMap(metadata.sourceLines);
+  return new Map([...lines].map(([ip, at]) => [metadata.names[ip]!, at]));
+}
+
+describe('source lines from DWARF', () => {
+  it("gives each function of the clang -g fixture the line of its definition, files relative to the build's directory", () => {
+    const lines = linesByName(srcline);
+    // read from wasm-fixtures/c/srcline.c and srcline_util.h (DWARF 5: clang -gdwarf-5)
+    expect(Object.fromEntries(['collatz_step', 'collatz_length', 'sum_lengths', 'main', 'clamp'].map((n) => [n, lines.get(n)]))).toEqual({
+      collatz_step: 'wasm-fixtures/c/srcline.c:11',
+      collatz_length: 'wasm-fixtures/c/srcline.c:15',
+      sum_lengths: 'wasm-fixtures/c/srcline.c:24',
+      main: 'wasm-fixtures/c/srcline.c:30',
+      clamp: 'wasm-fixtures/c/srcline_util.h:6',
+    });
+    // wasi-libc's units are DWARF 4 (Debian's libc.a): a relative directory, then the file
+    expect(lines.get('_start')).toBe('libc-bottom-half/crt/crt1-command.c:8');
+    expect(lines.get('printf')).toBe('libc-top-half/musl/src/stdio/printf.c:5');
+  });
+
+  it('keeps the table in the metadata and drops every section whose code offsets instrumentation makes stale', () => {
+    const sections = readSections(srcline);
+    const result = instrument(srcline);
+    expect(result.metadata.sourceLines).toEqual(readSourceLines(srcline, sections));
+    expect(result.metadata.sourceLines?.from).toBe('dwarf');
+    expect(result.warnings).toEqual([]);
+    const inputDebug = sections.flatMap((s) => (s.name?.startsWith('.debug_') ? [s.name] : []));
+    expect(inputDebug).toContain('.debug_line');
+    expect(result.droppedDebugInfo).toEqual(inputDebug);
+    const kept = readSections(result.binary).flatMap((s) => (s.name !== undefined ? [s.name] : []));
+    expect(kept.filter((n) => n.startsWith('.debug_'))).toEqual([]);
+    expect(kept).toContain('name');
+  });
+
+  it('instruments a module whose line table is damaged, with a warning and without source lines', () => {
+    const plain = wat('(module (func $f (export "f")))');
+    const damaged = setCustomSection(plain, '.debug_line', new Uint8Array([0x40, 0, 0, 0, 4, 0]));
+    const result = instrument(damaged);
+    expect(result.metadata.sourceLines).toBeUndefined();
+    expect(result.warnings).toEqual([expect.stringMatching(/^no source lines: malformed \.debug_line at byte \d+: a line table of 64 bytes runs past the section's end$/)]);
+    expect(result.droppedDebugInfo).toEqual(['.debug_line']);
+  });
+});
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function vlq(n: number): string {
+  let v = n < 0 ? (-n << 1) | 1 : n << 1;
+  let s = '';
+  do {
+    let d = v & 31;
+    v >>>= 5;
+    if (v) d |= 32;
+    s += B64[d];
+  } while (v);
+  return s;
+}
+
+/** File offsets of each function body's first byte after its size, as a source map's columns count them. */
+function bodyOffsets(bytes: Uint8Array): number[] {
+  const code = findSection(readSections(bytes), SectionId.code)!;
+  const r = new ByteReader(bytes, code.payload, code.end);
+  const out: number[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    const size = r.u32();
+    out.push(r.pos);
+    r.skip(size);
+  }
+  return out;
+}
+
+describe('source lines from a source map', () => {
+  it("maps each function's first mapped byte to its source line when the module has no DWARF", () => {
+    const bytes = wat(`(module
+      (import "env" "log" (func $log (param i32)))
+      (func $a (export "a") (call $log (i32.const 1)))
+      (func $b (export "b") (call $a) (call $a)))`);
+    const [a, b] = bodyOffsets(bytes);
+    // a: its first byte on line 3 of src/a.c, a later byte on line 4; b: line 10 of b.c, in sourceRoot
+    const segments = [
+      [a!, 0, 2],
+      [a! + 3, 0, 3],
+      [b! + 1, 1, 9],
+    ];
+    let prev = [0, 0, 0];
+    const mappings = segments
+      .map((s) => {
+        const text = vlq(s[0]! - prev[0]!) + vlq(s[1]! - prev[1]!) + vlq(s[2]! - prev[2]!) + vlq(0);
+        prev = s;
+        return text;
+      })
+      .join(',');
+    const map = JSON.stringify({ version: 3, sourceRoot: 'project/', sources: ['./src/a.c', 'b.c'], names: [], mappings });
+    const result = instrument(setCustomSection(bytes, 'sourceMappingURL', new Uint8Array([12, ...new TextEncoder().encode('app.wasm.map')])), { sourceMap: map });
+    expect(result.metadata.sourceLines).toEqual({
+      from: 'source map',
+      files: ['project/src/a.c', 'project/b.c'],
+      functions: [
+        [1, 0, 3],
+        [2, 1, 10],
+      ],
+    });
+    expect(result.droppedDebugInfo).toEqual(['sourceMappingURL']);
+  });
+
+  it('instruments with a warning when the source map is not one', () => {
+    const bytes = wat('(module (func $f (export "f")))');
+    expect(instrument(bytes, { sourceMap: '{"version":2}' }).warnings).toEqual(['no source lines: malformed source map: version 2 (only version 3 is read)']);
+    expect(instrument(bytes, { sourceMap: 'nope' }).warnings).toEqual(['no source lines: malformed source map: not JSON']);
+  });
+});
