@@ -23,8 +23,10 @@
  *    Never inside mcount, and never synchronously in callRcu.
  *    synchronize() resolves at the next quiescent point.
  *
- * Workers and shared memory (several threads) extend point 2: a grace
- * period then also waits for every other thread to pass one.
+ * Workers and shared memory (several threads): threads.ts binds an Ftrace
+ * to a state shared by the threads, and `crossThread` then publishes the
+ * outermost read-side section to the other threads (shared-rcu.ts), so that
+ * their grace periods wait for it.
  */
 export class GracePeriod {
   /** nesting of read-side sections (list walks) now in flight */
@@ -36,13 +38,15 @@ export class GracePeriod {
     queueMicrotask(() => {
       throw error;
     });
+  /** set by threads.ts when the threads share an ftrace state: told when the outermost section starts and ends */
+  crossThread: { enter(): void; exit(): void } | null = null;
   private callbacks: (() => void)[] = [];
   private waiters: (() => void)[] = [];
   private flushScheduled = false;
 
   /** Enter a read-side section (preempt_disable_notrace). */
   readLock(): void {
-    this.depth++;
+    if (this.depth++ === 0 && this.crossThread !== null) this.crossThread.enter();
   }
 
   /**
@@ -51,7 +55,9 @@ export class GracePeriod {
    * the section still held.
    */
   readUnlock(): void {
-    if (--this.depth === 0 && (this.callbacks.length > 0 || this.waiters.length > 0)) this.scheduleFlush();
+    if (--this.depth !== 0) return;
+    if (this.crossThread !== null) this.crossThread.exit();
+    if (this.callbacks.length > 0 || this.waiters.length > 0) this.scheduleFlush();
   }
 
   get inReadSection(): boolean {

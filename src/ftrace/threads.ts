@@ -1,0 +1,471 @@
+/**
+ * One ftrace state for every thread of a shared-memory program.
+ *
+ * JavaScript threads share no objects, only SharedArrayBuffers, so the state
+ * that is shared is a *description*: which ops are registered (by a numeric
+ * key the program chooses, e.g. the address of the ops struct in shared
+ * linear memory), whether each is DYNAMIC, and its filter and notrace text.
+ * Each thread keeps its own Ftrace (its instance, its guards, its callbacks)
+ * and binds it to the shared state with an FtraceThread; a `resolve(key)`
+ * the thread supplies turns a key into that thread's local ops.
+ *
+ * How a change reaches every thread: a writer (register, unregister, a
+ * filter change, on any thread) bumps a generation number in the buffer.
+ * Each thread's dispatcher (the mcount/mcount_exit this binding wraps) loads
+ * the generation at every dispatch, inside its read-side section, and when
+ * it moved re-reads the description and applies it to its own Ftrace, which
+ * re-patches that thread's guards. So a change reaches a thread at its next
+ * dispatch, at its next callGuest(), or when it calls sync(). A thread whose
+ * guards are all off does not dispatch: a newly registered ops reaches it at
+ * its next callGuest()/sync() (or its next dispatch of a function some ops
+ * already wanted).
+ *
+ * Grace periods (shared-rcu.ts): unregister() of a DYNAMIC ops returns only
+ * when every other thread that was inside a read-side section (and so could
+ * hold the ops in a walk's list) has left it; the ops is then unreachable
+ * from every thread and may be freed at once, the promise of the kernel's
+ * synchronize_sched() in unregister_ftrace_function(). On the calling
+ * thread the single-thread model (rcu.ts) holds as before. Where a thread
+ * may not block (a browser's main thread) unregister() of a DYNAMIC ops
+ * throws before changing anything; unregisterAsync() is the form to use.
+ *
+ * The description is a seqlock: writers serialise on a lock word and make
+ * the generation odd while they write (a few stores); a reader that sees it
+ * odd, or moved while reading, reads again. It may not go on with its old
+ * view: that view can still hold an ops whose unregister (an earlier
+ * writer's) has returned. So a dispatcher spins while a writer is inside
+ * its write, which is short unless the writer's thread is descheduled.
+ */
+import { FilterSpec } from '../abi/filter-spec.js';
+import type { Ftrace } from './ftrace.js';
+import { EINVAL, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FtraceError, type FtraceOps } from './ops.js';
+import { EAGAIN, ReaderTable, canBlock, readerTableBytes, type ThreadReader } from './shared-rcu.js';
+
+// Header words.
+const LOCK = 0;
+const GENERATION = 1;
+const SERIAL = 2;
+const MAX_OPS = 3;
+const MAX_THREADS = 4;
+const TEXT_BYTES = 5;
+const HEADER_WORDS = 8;
+// Words per ops slot.
+const SLOT_WORDS = 8;
+const S_USED = 0;
+const S_KEY = 1;
+const S_FLAGS = 2;
+const S_REG_SERIAL = 3;
+const S_FILTER_SERIAL = 4;
+const S_FILTER_LEN = 5;
+const S_NOTRACE_LEN = 6;
+
+export interface SharedStateOptions {
+  /** ops registered at once (default 32) */
+  maxOps?: number;
+  /** threads bound at once (default 64) */
+  maxThreads?: number;
+  /** bytes of filter text, and of notrace text, per ops (default 1024) */
+  textBytes?: number;
+}
+
+/** The shared description: create it on one thread, send `buffer` to the others, `SharedFtraceState.from(buffer)` there. */
+export class SharedFtraceState {
+  readonly header: Int32Array;
+  readonly slots: Int32Array;
+  readonly text: Uint8Array;
+  readonly readers: ReaderTable;
+
+  private constructor(readonly buffer: SharedArrayBuffer) {
+    this.header = new Int32Array(buffer, 0, HEADER_WORDS);
+    const maxOps = this.header[MAX_OPS]!;
+    const textBytes = this.header[TEXT_BYTES]!;
+    this.slots = new Int32Array(buffer, HEADER_WORDS * 4, maxOps * SLOT_WORDS);
+    const textAt = (HEADER_WORDS + maxOps * SLOT_WORDS) * 4;
+    this.text = new Uint8Array(buffer, textAt, maxOps * 2 * textBytes);
+    this.readers = new ReaderTable(buffer, align4(textAt + this.text.byteLength), this.header[MAX_THREADS]!);
+  }
+
+  static create(options: SharedStateOptions = {}): SharedFtraceState {
+    const maxOps = options.maxOps ?? 32;
+    const maxThreads = options.maxThreads ?? 64;
+    const textBytes = align4(options.textBytes ?? 1024);
+    const textAt = (HEADER_WORDS + maxOps * SLOT_WORDS) * 4;
+    const buffer = new SharedArrayBuffer(align4(textAt + maxOps * 2 * textBytes) + readerTableBytes(maxThreads));
+    const header = new Int32Array(buffer, 0, HEADER_WORDS);
+    header[MAX_OPS] = maxOps;
+    header[MAX_THREADS] = maxThreads;
+    header[TEXT_BYTES] = textBytes;
+    return new SharedFtraceState(buffer);
+  }
+
+  /** The state another thread created (its `buffer`, posted to this thread). */
+  static from(buffer: SharedArrayBuffer): SharedFtraceState {
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < HEADER_WORDS * 4) throw new TypeError('not a shared ftrace state buffer');
+    return new SharedFtraceState(buffer);
+  }
+
+  get generation(): number {
+    return Atomics.load(this.header, GENERATION);
+  }
+
+  get textBytes(): number {
+    return this.header[TEXT_BYTES]!;
+  }
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** One registered ops as the description holds it. */
+interface SlotView {
+  key: number;
+  flags: number;
+  regSerial: number;
+  filterSerial: number;
+  filter: string;
+  notrace: string;
+}
+
+/** What a thread made of one slot. */
+interface LocalOps {
+  ops: FtraceOps;
+  regSerial: number;
+  filterSerial: number;
+}
+
+export interface FtraceThreadOptions {
+  /**
+   * This thread's ops for a shared key, called when the key's registration
+   * first reaches the thread (once per registration). The ops must not be
+   * registered; DYNAMIC is set from the registration.
+   */
+  resolve(key: number): FtraceOps;
+  /**
+   * TEST ONLY: unregister does not wait for the other threads. The thread
+   * stress test turns it on to show what the wait is for; never use it.
+   */
+  skipGracePeriodForTest?: boolean;
+}
+
+export interface SharedRegisterOptions {
+  /** the ops may be freed once unregistered: always called through the list walk, and unregister waits for every thread */
+  dynamic?: boolean;
+  /** set_ftrace_filter text (default: every function) */
+  filter?: string;
+  /** set_ftrace_notrace text */
+  notrace?: string;
+}
+
+/** Binds one thread's Ftrace to a shared state (see the file comment). Close it before the thread ends. */
+export class FtraceThread {
+  readonly reader: ThreadReader;
+  private seen = -1;
+  private readonly local = new Map<number, LocalOps>();
+  private readonly resolve: (key: number) => FtraceOps;
+  private readonly skipWait: boolean;
+
+  constructor(
+    readonly ft: Ftrace,
+    readonly state: SharedFtraceState,
+    options: FtraceThreadOptions,
+  ) {
+    this.resolve = options.resolve;
+    this.skipWait = options.skipGracePeriodForTest === true;
+    if (ft.rcu.crossThread !== null) throw new FtraceError('this Ftrace is already bound to a shared state', EINVAL);
+    this.reader = state.readers.join();
+    ft.rcu.crossThread = this.reader;
+    this.sync();
+  }
+
+  /**
+   * The dispatcher for the instance: the Ftrace's own hook inside a
+   * read-side section that first applies a newer generation.
+   */
+  readonly mcount = (ip: number, parentIp: number): void => {
+    const rcu = this.ft.rcu;
+    rcu.readLock();
+    try {
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.apply();
+      this.ft.mcount(ip, parentIp);
+    } finally {
+      rcu.readUnlock();
+    }
+  };
+
+  readonly mcountExit = (ip: number): void => {
+    const rcu = this.ft.rcu;
+    rcu.readLock();
+    try {
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.apply();
+      this.ft.mcountExit(ip);
+    } finally {
+      rcu.readUnlock();
+    }
+  };
+
+  /** The `ftrace` import module for this thread's instance: the Ftrace's, with the dispatch hooks wrapped. */
+  get imports(): Ftrace['imports'] {
+    return { ...this.ft.imports, mcount: this.mcount, mcount_exit: this.mcountExit };
+  }
+
+  /** Applies the shared description now if it changed. */
+  sync(): void {
+    const rcu = this.ft.rcu;
+    rcu.readLock();
+    try {
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.apply();
+    } finally {
+      rcu.readUnlock();
+    }
+  }
+
+  /** A call from the host into the instance (Ftrace.callGuest), after taking up any change. */
+  callGuest<T>(fn: () => T): T {
+    this.sync();
+    return this.ft.callGuest(fn);
+  }
+
+  // ------------------------------------------------------------------ writers
+
+  /** register_ftrace_function() for every thread: EBUSY when `key` is registered already. */
+  register(key: number, options: SharedRegisterOptions = {}): void {
+    const filter = options.filter ?? '';
+    const notrace = options.notrace ?? '';
+    this.checkText(filter);
+    this.checkText(notrace);
+    this.write(() => {
+      if (this.find(key) >= 0) throw new FtraceError(`ops ${key} is already registered`, 16);
+      const s = this.freeSlot();
+      const slots = this.state.slots;
+      const at = s * SLOT_WORDS;
+      slots[at + S_KEY] = key;
+      slots[at + S_FLAGS] = options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0;
+      slots[at + S_REG_SERIAL] = this.nextSerial();
+      this.writeText(s, filter, notrace);
+      Atomics.store(slots, at + S_USED, 1);
+    });
+    this.sync();
+  }
+
+  /**
+   * unregister_ftrace_function() for every thread. For a DYNAMIC ops it
+   * returns only after every other thread has left the read-side section it
+   * was in, so the caller may free the ops at once. On a thread that cannot
+   * block it throws FtraceError(EAGAIN) before changing anything when a
+   * wait could be needed: use unregisterAsync() there. From inside an ops
+   * callback, a wait cycle with another thread doing the same throws
+   * EDEADLK (the ops is unregistered then, but not yet safe to free).
+   */
+  unregister(key: number): void {
+    const dynamic = this.dynamicSlot(key);
+    if (dynamic && !this.skipWait && !canBlock()) {
+      throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
+    }
+    this.unpublish(key);
+    if (dynamic && !this.skipWait) this.reader.synchronize(this.ft.rcu.inReadSection);
+  }
+
+  /** unregister() that never blocks: resolves when the ops may be freed. */
+  async unregisterAsync(key: number): Promise<void> {
+    const dynamic = this.dynamicSlot(key);
+    this.unpublish(key);
+    if (dynamic && !this.skipWait) await this.reader.synchronizeAsync();
+  }
+
+  /** ftrace_set_filter() for every thread; text that matches nothing in this thread's module is a FilterError. */
+  setFilter(key: number, text: string, reset = true): void {
+    this.changeText(key, text, reset, 'filter');
+  }
+
+  /** ftrace_set_notrace() for every thread. */
+  setNotrace(key: number, text: string, reset = true): void {
+    this.changeText(key, text, reset, 'notrace');
+  }
+
+  /** A grace period across threads, never blocking: resolves once every thread then inside a read-side section has left it. */
+  synchronizeAsync(): Promise<void> {
+    return this.reader.synchronizeAsync();
+  }
+
+  /**
+   * call_rcu across threads: `cb` runs on this thread, after a grace period
+   * across all threads, at this thread's next quiescent point (rcu.ts).
+   */
+  callRcu(cb: () => void): void {
+    void this.reader.synchronizeAsync().then(() => this.ft.callRcu(cb));
+  }
+
+  /** The keys registered in the shared state now. */
+  get registeredKeys(): number[] {
+    return this.readAll()?.map((s) => s.key) ?? [];
+  }
+
+  /** Unbinds: this thread's ops are unregistered locally and its reader slot freed. Call it outside any dispatch. */
+  close(): void {
+    for (const l of this.local.values()) if (l.ops.flags & FTRACE_OPS_FL_ENABLED) this.ft.unregister(l.ops);
+    this.local.clear();
+    this.ft.rcu.crossThread = null;
+    this.reader.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private dynamicSlot(key: number): boolean {
+    const views = this.readAll();
+    const v = views?.find((s) => s.key === key);
+    if (views && !v) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
+    return v ? (v.flags & FTRACE_OPS_FL_DYNAMIC) !== 0 : true;
+  }
+
+  private unpublish(key: number): void {
+    this.write(() => {
+      const s = this.find(key);
+      if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
+      Atomics.store(this.state.slots, s * SLOT_WORDS + S_USED, 0);
+    });
+    // This thread's own walks stop at once (rcu.ts's model: they re-check ENABLED).
+    this.sync();
+  }
+
+  private changeText(key: number, text: string, reset: boolean, which: 'filter' | 'notrace'): void {
+    const spec = FilterSpec.parse(text);
+    const missing = spec.unmatched([this.ft.filterUniverse])[0];
+    if (missing) throw new FtraceError(`'${missing.text}' matches no function`, EINVAL);
+    this.write(() => {
+      const s = this.find(key);
+      if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
+      const v = this.readSlot(s);
+      const old = which === 'filter' ? v.filter : v.notrace;
+      const next = reset || old === '' ? spec.text : `${old} ${spec.text}`;
+      this.checkText(next);
+      this.writeText(s, which === 'filter' ? next : v.filter, which === 'notrace' ? next : v.notrace);
+      this.state.slots[s * SLOT_WORDS + S_FILTER_SERIAL] = this.nextSerial();
+    });
+    this.sync();
+  }
+
+  private checkText(text: string): void {
+    if (new TextEncoder().encode(text).length > this.state.textBytes) {
+      throw new FtraceError(`filter text over ${this.state.textBytes} bytes cannot be shared (SharedFtraceState textBytes)`, EINVAL);
+    }
+  }
+
+  /** Runs `fn` as the one writer, with the generation odd meanwhile (the seqlock). */
+  private write(fn: () => void): void {
+    const header = this.state.header;
+    const blocking = canBlock();
+    while (Atomics.compareExchange(header, LOCK, 0, 1) !== 0) {
+      if (blocking) Atomics.wait(header, LOCK, 1, 1);
+    }
+    Atomics.add(header, GENERATION, 1);
+    try {
+      fn();
+    } finally {
+      Atomics.add(header, GENERATION, 1);
+      Atomics.store(header, LOCK, 0);
+      Atomics.notify(header, LOCK, 1);
+    }
+  }
+
+  private nextSerial(): number {
+    return Atomics.add(this.state.header, SERIAL, 1) + 1;
+  }
+
+  private find(key: number): number {
+    const slots = this.state.slots;
+    const n = this.state.header[MAX_OPS]!;
+    for (let s = 0; s < n; s++) if (Atomics.load(slots, s * SLOT_WORDS + S_USED) === 1 && slots[s * SLOT_WORDS + S_KEY] === key) return s;
+    return -1;
+  }
+
+  private freeSlot(): number {
+    const slots = this.state.slots;
+    const n = this.state.header[MAX_OPS]!;
+    for (let s = 0; s < n; s++) if (Atomics.load(slots, s * SLOT_WORDS + S_USED) === 0) return s;
+    throw new FtraceError(`more than ${n} ops registered in the shared state`, EAGAIN);
+  }
+
+  private writeText(s: number, filter: string, notrace: string): void {
+    const size = this.state.textBytes;
+    const f = new TextEncoder().encode(filter);
+    const n = new TextEncoder().encode(notrace);
+    this.state.text.set(f, s * 2 * size);
+    this.state.text.set(n, s * 2 * size + size);
+    this.state.slots[s * SLOT_WORDS + S_FILTER_LEN] = f.length;
+    this.state.slots[s * SLOT_WORDS + S_NOTRACE_LEN] = n.length;
+  }
+
+  private readSlot(s: number): SlotView {
+    const slots = this.state.slots;
+    const at = s * SLOT_WORDS;
+    const size = this.state.textBytes;
+    const text = this.state.text;
+    // slice() copies out of the shared buffer: TextDecoder refuses shared views in browsers.
+    const decode = (from: number, len: number) => (len === 0 ? '' : new TextDecoder().decode(text.slice(from, from + Math.min(len, size))));
+    return {
+      key: slots[at + S_KEY]!,
+      flags: slots[at + S_FLAGS]!,
+      regSerial: slots[at + S_REG_SERIAL]!,
+      filterSerial: slots[at + S_FILTER_SERIAL]!,
+      filter: decode(s * 2 * size, slots[at + S_FILTER_LEN]!),
+      notrace: decode(s * 2 * size + size, slots[at + S_NOTRACE_LEN]!),
+    };
+  }
+
+  /** A consistent read of the description, or null when a writer was busy (try at the next dispatch). */
+  private readAll(): SlotView[] | null {
+    const header = this.state.header;
+    const g = Atomics.load(header, GENERATION);
+    if (g & 1) return null;
+    const out: SlotView[] = [];
+    const n = header[MAX_OPS]!;
+    for (let s = 0; s < n; s++) if (Atomics.load(this.state.slots, s * SLOT_WORDS + S_USED) === 1) out.push(this.readSlot(s));
+    return Atomics.load(header, GENERATION) === g ? out : null;
+  }
+
+  /** Brings this thread's Ftrace in line with the description (inside a read-side section). */
+  private apply(): void {
+    let g: number;
+    let views: SlotView[] | null;
+    // Retry until a read is whole: going on with the old view is safe only
+    // against the writer now busy (its grace period will wait for us), not
+    // against earlier writers whose grace periods already ended.
+    do {
+      g = Atomics.load(this.state.header, GENERATION);
+      views = this.readAll();
+    } while (views === null || Atomics.load(this.state.header, GENERATION) !== g);
+    const byKey = new Map(views.map((v) => [v.key, v]));
+    const ft = this.ft;
+    for (const [key, l] of this.local) {
+      const v = byKey.get(key);
+      if (v && v.regSerial === l.regSerial) continue;
+      if (l.ops.flags & FTRACE_OPS_FL_ENABLED) ft.unregister(l.ops);
+      this.local.delete(key);
+    }
+    for (const v of views) {
+      let l = this.local.get(v.key);
+      if (!l) {
+        const ops = this.resolve(v.key);
+        if (ops.flags & FTRACE_OPS_FL_ENABLED) throw new FtraceError(`resolve(${v.key}) returned a registered ops`, EINVAL);
+        ops.flags = (ops.flags & ~FTRACE_OPS_FL_DYNAMIC) | (v.flags & FTRACE_OPS_FL_DYNAMIC);
+        l = { ops, regSerial: v.regSerial, filterSerial: -1 };
+        this.local.set(v.key, l);
+      }
+      if (l.filterSerial === v.filterSerial) continue;
+      l.filterSerial = v.filterSerial;
+      const filter = FilterSpec.parse(v.filter);
+      // A filter that selects nothing in this thread's module: the ops must not run here (an empty hash means everything).
+      const wanted = !ft.resolveFilter(filter).selectsNothing;
+      const on = (l.ops.flags & FTRACE_OPS_FL_ENABLED) !== 0;
+      if (on && !wanted) ft.unregister(l.ops);
+      if (!wanted) continue;
+      ft.setFilter(l.ops, filter, true);
+      ft.setNotrace(l.ops, FilterSpec.parse(v.notrace), true);
+      if (!on) ft.register(l.ops);
+    }
+    this.seen = g;
+  }
+}
+
+export { EAGAIN };
