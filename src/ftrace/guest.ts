@@ -151,11 +151,11 @@ export function createGuestApi(ft: GuestHost): GuestApi {
         }
         if (!table) return fail(EINVAL, 'the guest exports no function table (link with --export-table)');
         const index = dv.getUint32(addr, true);
-        let fn: unknown;
+        let fn: unknown = null;
         try {
           fn = table.get(index);
         } catch {
-          fn = null;
+          // an index past the table's end: not a function either
         }
         if (typeof fn !== 'function') return fail(EINVAL, `ops at ${addr}: func ${index} is not a function in the table`);
         if (!isCallbackType(fn)) return fail(EINVAL, `ops at ${addr}: func ${index} is not of type (i32 ip, i32 parent_ip) -> ()`);
@@ -227,8 +227,8 @@ function isCallbackType(fn: unknown): boolean {
   probe ??= new WebAssembly.Module(CALLBACK_TYPE_PROBE);
   try {
     new WebAssembly.Instance(probe, { m: { f: fn as () => void } });
-    return true;
   } catch {
     return false;
   }
+  return true;
 }
