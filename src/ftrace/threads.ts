@@ -142,6 +142,12 @@ export interface FtraceThreadOptions {
    */
   resolve(key: number): FtraceOps;
   /**
+   * Whether this thread may block in Atomics.wait (default: found out with
+   * canBlock(); false on a browser's main thread). False makes unregister()
+   * of a DYNAMIC ops throw EAGAIN: only unregisterAsync() waits.
+   */
+  blocking?: boolean;
+  /**
    * TEST ONLY: unregister does not wait for the other threads. The thread
    * stress test turns it on to show what the wait is for; never use it.
    */
@@ -164,6 +170,7 @@ export class FtraceThread {
   private readonly local = new Map<number, LocalOps>();
   private readonly resolve: (key: number) => FtraceOps;
   private readonly skipWait: boolean;
+  private readonly blocking: boolean;
 
   constructor(
     readonly ft: Ftrace,
@@ -172,6 +179,7 @@ export class FtraceThread {
   ) {
     this.resolve = options.resolve;
     this.skipWait = options.skipGracePeriodForTest === true;
+    this.blocking = options.blocking ?? canBlock();
     if (ft.rcu.crossThread !== null) throw new FtraceError('this Ftrace is already bound to a shared state', EINVAL);
     this.reader = state.readers.join();
     ft.rcu.crossThread = this.reader;
@@ -259,7 +267,7 @@ export class FtraceThread {
    */
   unregister(key: number): void {
     const dynamic = this.dynamicSlot(key);
-    if (dynamic && !this.skipWait && !canBlock()) {
+    if (dynamic && !this.skipWait && !this.blocking) {
       throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
     }
     this.unpublish(key);
@@ -354,7 +362,7 @@ export class FtraceThread {
   /** Runs `fn` as the one writer, with the generation odd meanwhile (the seqlock). */
   private write(fn: () => void): void {
     const header = this.state.header;
-    const blocking = canBlock();
+    const blocking = this.blocking;
     while (Atomics.compareExchange(header, LOCK, 0, 1) !== 0) {
       if (blocking) Atomics.wait(header, LOCK, 1, 1);
     }
