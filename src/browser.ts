@@ -10,12 +10,16 @@
 import { instrument } from './instrument/pass.js';
 import { provideAsyncInstrumenter, provideInstrumenter } from './runtime/instrumenter.js';
 import { workerInstrumenter } from './runtime/worker-pass.js';
+import * as pageFormat from './runtime/page-format.js';
+import { provideFormats } from './runtime/page-formats.js';
 
 // The full library instruments: interceptors installed without a pass (attach()) use this one,
 // and for asynchronous compiles a module Worker with its own binaryen.js (dist/browser/instrument-worker.js),
 // so a big module does not freeze the page. (This `new Worker(new URL(...))` is the form bundlers follow.)
 provideInstrumenter(instrument);
 if (typeof Worker === 'function') provideAsyncInstrumenter(workerInstrumenter(() => new Worker(new URL('./instrument-worker.js', import.meta.url), { type: 'module' })));
+// attach()'s text(), chrome(), folded() and profile() format at once (the small runtime loads them: page-formats.ts)
+provideFormats(pageFormat);
 
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentErrorKind, InstrumentErrorFields } from './instrument/pass.js';

@@ -226,9 +226,15 @@ describe('wasm-ftrace/runtime (no binaryen.js)', () => {
       // the viewer handoff: the trace in an overlay, the viewer loaded on demand
       const viewer = await ft.view();
       const viewed = { events: viewer.stats().events, overlay: document.querySelectorAll('body > div .wft').length };
-      return { trace: ft.read(), modules: ft.modules.map((m) => ({ name: m.name, status: m.status })), stillWorks, viaGlobal: (globalThis as Record<string, unknown>)['wasmFtrace'] === ft, viewed };
+      const outputs = { text: ft.text(), chrome: JSON.parse(ft.chrome()).traceEvents.length > 0, profile: ft.profile() };
+      return { trace: ft.read(), modules: ft.modules.map((m) => ({ name: m.name, status: m.status })), stillWorks, viaGlobal: (globalThis as Record<string, unknown>)['wasmFtrace'] === ft, viewed, outputs };
     }, calls);
     expect(got.viewed).toEqual({ events: got.trace.events.length, overlay: 1 });
+    // the formatters (runtime-format.js, loaded on attach()) were there once instantiateStreaming resolved
+    expect(got.outputs.text).toMatch(/^# tracer: function_graph\n/);
+    expect(got.outputs.text).toContain('combo() {');
+    expect(got.outputs.chrome).toBe(true);
+    expect(got.outputs.profile).toMatch(/^\s+Function\s+Hit\s+Time/);
     const want = await traceInNode();
     expect(got.modules).toEqual([
       { name: 'recursion.wasm', status: 'preinstrumented' },
@@ -241,6 +247,55 @@ describe('wasm-ftrace/runtime (no binaryen.js)', () => {
     expect(warnings[0]).toMatch(/^wasm-ftrace: module recursion\.wasm left untraced: it is not instrumented, and wasm-ftrace\/runtime does not instrument: instrument it at build time \(`npx wasm-ftrace instrument/);
     expect(errors).toEqual([]);
     await page.close();
+  });
+});
+
+describe('wasm-ftrace/runtime: what it loads after attach()', () => {
+  /** The runtime attached in a blank page, with `formatUrl` served as `formats` says; recursion.wasm pre-instrumented. */
+  async function early(formats: 'served' | 'missing') {
+    const { page, errors, warnings } = await newPage();
+    const { binary } = instrument(readFileSync(fixturePath));
+    await page.route('**/pre/recursion.wasm', (route) => route.fulfill({ body: Buffer.from(binary), contentType: 'application/wasm' }));
+    if (formats === 'missing') await page.route('**/dist/browser/runtime-format.js', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.goto(`${server.url}/__blank.html`);
+    const got = await page.evaluate(async () => {
+      const load = new Function('url', 'return import(url)') as (url: string) => Promise<typeof import('../src/browser-runtime.js')>;
+      const rt = await load('/dist/browser/runtime.js');
+      const ft = rt.attach({ tracer: 'function' });
+      const attempt = (f: () => unknown): string => {
+        try {
+          return String(f());
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const sameTask = attempt(() => ft.text());
+      const { instance } = await WebAssembly.instantiateStreaming(fetch('/pre/recursion.wasm'));
+      (instance.exports['fib'] as (n: number) => number)(4);
+      const tracer = rt.TRACERS.get('function')!;
+      return { sameTask, after: attempt(() => ft.text().split('\n')[0]), events: ft.read().events.length, selftest: attempt(() => tracer.selftest({ tr: ft.trace, run: () => {}, entered: [] })) };
+    });
+    await page.close();
+    return { ...got, errors, warnings };
+  }
+
+  it('formats once the formatters arrive: an asynchronous compile waits for them; text() in attach()\'s own task says why it cannot', async () => {
+    const got = await early('served');
+    expect(got.sameTask).toBe('wasm-ftrace: text() needs the trace formatters, still loading (attach() started them): call it from a later task, or after an asynchronous WebAssembly compile');
+    expect(got.after).toBe('# tracer: function');
+    expect(got.events).toBe(9); // fib(4) enters fib 9 times
+    // the tracers' selftests are test code, left out of the runtime
+    expect(got.selftest).toBe("tracer 'function' selftest: not in wasm-ftrace/runtime (wasm-ftrace and wasm-ftrace/browser run it)");
+    expect(got.warnings).toEqual([]);
+    expect(got.errors).toEqual([]);
+  });
+
+  it('still traces when the formatters cannot load: one warning, read() works, text() names the failure', async () => {
+    const got = await early('missing');
+    expect(got.events).toBe(9);
+    expect(got.after).toMatch(/^wasm-ftrace: text\(\) needs the trace formatters, which did not load \(.+\)$/);
+    expect(got.warnings).toEqual([expect.stringMatching(/^wasm-ftrace: the trace formatters \(runtime-format\.js\) did not load: .+; text\(\), chrome\(\), folded\(\) and profile\(\) cannot work \(read\(\) and save\(\) do\)$/)]);
+    expect(got.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
   });
 });
 

@@ -98,6 +98,12 @@ export interface InterceptOptions {
   asyncPass?: AsyncInstrumenter | null;
   /** where instrumented modules are kept between runs (Node: instrument-cache.ts); none by default */
   cache?: InstrumentCache;
+  /**
+   * Asynchronous compiles and instantiations resolve only once this has
+   * settled (while it is pending; the small runtime's formatters loading:
+   * page-formats.ts). It must settle, and never reject.
+   */
+  holdResults?: Promise<void>;
 }
 
 export interface Interceptor {
@@ -140,6 +146,10 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     }
   };
   const passOptions: InstrumentOptions = { ...options.instrument, exitHooks: options.exitHooks };
+  let hold = options.holdResults;
+  void hold?.then(() => (hold = undefined));
+  /** An asynchronous result, held while `hold` is pending; failures are not held. */
+  const held = <T>(p: Promise<T>): Promise<T> => (hold ? p.then((v) => (hold ? hold.then(() => v) : v)) : p);
   const cache = createModuleCache({
     pass: options.pass ?? providedInstrumenter(),
     asyncPass: options.asyncPass === null ? undefined : (options.asyncPass ?? providedAsyncInstrumenter()),
@@ -305,10 +315,10 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
 
   const instantiate = function instantiate(source: unknown, importObject?: unknown): Promise<unknown> {
     try {
-      if (source instanceof OrigModule) return instantiateModule(source, importObject);
+      if (source instanceof OrigModule) return held(instantiateModule(source, importObject));
       const copy = copyBytes(source); // now: the engine copies the bytes before it returns
       if (!copy) return origInstantiate(source, importObject);
-      return instantiateBytes(copy, importObject);
+      return held(instantiateBytes(copy, importObject));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -318,7 +328,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     try {
       const copy = copyBytes(bytes);
       if (!copy) return origCompile(bytes);
-      return cache.prepareAsync(copy).then((entry) => compileAsync(entry, copy));
+      return held(cache.prepareAsync(copy).then((entry) => compileAsync(entry, copy)));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -328,14 +338,14 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     const response = await source;
     const bytes = await wasmResponseBytes(response, origCompileStreaming);
     if (!bytes) return (await origInstantiateStreaming!(response, importObject)) as WebAssembly.WebAssemblyInstantiatedSource;
-    return instantiateBytes(bytes, importObject, (response as Response).url);
+    return held(instantiateBytes(bytes, importObject, (response as Response).url));
   } as typeof WebAssembly.instantiateStreaming;
 
   const compileStreaming = async function compileStreaming(source: unknown): Promise<WebAssembly.Module> {
     const response = await source;
     const bytes = await wasmResponseBytes(response, origCompileStreaming);
     if (!bytes) return origCompileStreaming!(response);
-    return compileAsync(await cache.prepareAsync(bytes, (response as Response).url), bytes);
+    return held(cache.prepareAsync(bytes, (response as Response).url).then((entry) => compileAsync(entry, bytes)));
   } as typeof WebAssembly.compileStreaming;
 
   // Statics: customSections unchanged; imports/exports as the original bytes would list them.

@@ -9,12 +9,13 @@
  * (page-auto.ts, dist/browser/auto.js) calls attach() with options read from
  * its <script> element's data attributes.
  */
-import { formatChromeTrace, formatFolded, formatFtraceText, formatProfile, formatProfileRows, type FtraceTextOptions } from '../output/index.js';
+import type { FtraceTextOptions } from '../output/ftrace-text.js';
 import { clockHasTime, type TraceClock, type TraceData } from '../ring/event.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import type { TracerName } from '../tracers/tracer.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
+import { FORMATS_WAIT_MS, loadFormats, pageFormats } from './page-formats.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
 import { workerInstrumenter } from './worker-pass.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
@@ -110,8 +111,11 @@ export function attach(options: AttachOptions = {}): PageTracer {
   // filters come before any module: one that matches nothing in the first is said at once (unmatchedFilters() later)
   tr.onWarning((w) => console.warn(`wasm-ftrace: ${w}`));
 
+  // the small runtime loads its formatters now; asynchronous compiles wait for them (page-formats.ts)
+  const formatsLoading = loadFormats(warn);
   const ins = options.instrument ?? {};
   const interceptor = installInterceptor(tr, {
+    ...(formatsLoading ? { holdResults: waitAtMost(formatsLoading, FORMATS_WAIT_MS, warn) } : {}),
     instrument: { ...(ins.only ? { only: ins.only } : {}), ...(ins.notrace ? { notrace: ins.notrace } : {}) },
     exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
     ...(options.instrumentInWorker === false
@@ -159,12 +163,13 @@ export function attach(options: AttachOptions = {}): PageTracer {
       const { mountViewer } = await import('../viewer/main.js');
       return mountViewer(element ?? overlay(), spill.read());
     },
-    text: (o) => formatFtraceText(spill.read(), o, tr.tracer.printText),
-    chrome: () => formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
-    folded: () => formatFolded(spill.read(), { calls: tr.tracer.nestsCalls }),
+    text: (o) => pageFormats('text()').formatFtraceText(spill.read(), o, tr.tracer.printText),
+    chrome: () => pageFormats('chrome()').formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
+    folded: () => pageFormats('folded()').formatFolded(spill.read(), { calls: tr.tracer.nestsCalls }),
     profile: () => {
+      const f = pageFormats('profile()');
       const stat = tr.tracer.stat;
-      return stat ? formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : formatProfile(spill.read());
+      return stat ? f.formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : f.formatProfile(spill.read());
     },
     get stats() {
       const s = tr.stats;
@@ -237,6 +242,18 @@ export function optionsFromDataset(data: Record<string, string | undefined>): At
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `p`, or a warning and an early end when it takes longer than `ms`. */
+function waitAtMost(p: Promise<void>, ms: number, warn: (message: string) => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      warn(`wasm-ftrace: the trace formatters (runtime-format.js) have not loaded after ${ms} ms; WebAssembly compiles go on without waiting for them`);
+      resolve();
+    }, ms);
+  });
+  return Promise.race([p.finally(() => clearTimeout(timer)), late]);
 }
 
 /** Offers `bytes` as a download named `fileName`. */

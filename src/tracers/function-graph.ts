@@ -10,7 +10,8 @@ import { EVENT_ENTRY, EVENT_EXIT } from '../ring/event.js';
 import { FRAME_GRAPH_FUNCTION, FRAME_GRAPH_NOTRACE, FRAME_RECORDED } from './shadow-stack.js';
 import type { TracedInstance } from './instance.js';
 import type { TracerHost } from './tracer.js';
-import { selftestFailure, type Tracer } from './tracer.js';
+import { functionGraphSelftest } from './selftests.js';
+import type { Tracer } from './tracer.js';
 
 export const functionGraphTracer: Tracer = {
   name: 'function_graph',
@@ -24,26 +25,7 @@ export const functionGraphTracer: Tracer = {
     tr.unregisterAll(inst);
     inst.stack.truncate(0);
   },
-  selftest({ tr, run, entered }) {
-    const fail = (what: string) => selftestFailure('function_graph', what);
-    run();
-    // Every entry is matched by the exit at its depth, in stack order.
-    const open: { ip: number; ts: number }[] = [];
-    const got: number[] = [];
-    for (const e of tr.read().events) {
-      if (e.type === EVENT_ENTRY) {
-        if (e.depth !== open.length) throw fail(`entry of ${e.ip} at depth ${e.depth}, expected ${open.length}`);
-        open.push({ ip: e.ip, ts: e.ts });
-        got.push(e.ip);
-      } else if (e.type === EVENT_EXIT) {
-        const top = open.pop();
-        if (top === undefined || top.ip !== e.ip || e.depth !== open.length) throw fail(`exit of ${e.ip} at depth ${e.depth} does not close the innermost call`);
-        if (!(e.duration >= 0)) throw fail(`exit of ${e.ip} has duration ${e.duration}`);
-      }
-    }
-    if (open.length > 0) throw fail(`${open.length} calls never exited`);
-    if (got.join() !== entered.join()) throw fail(`recorded entries [${got.join(', ')}], expected [${entered.join(', ')}]`);
-  },
+  selftest: functionGraphSelftest,
 };
 
 /**

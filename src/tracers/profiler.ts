@@ -10,7 +10,8 @@ import type { ProfileRow } from '../output/profile.js';
 import { graphOps } from './function-graph.js';
 import type { TracedInstance } from './instance.js';
 import type { TracerHost } from './tracer.js';
-import { selftestFailure, type Tracer } from './tracer.js';
+import { profilerSelftest } from './selftests.js';
+import type { Tracer } from './tracer.js';
 
 interface Accumulator {
   hits: Float64Array;
@@ -52,21 +53,7 @@ export const profilerTracer: Tracer = {
     tr.unregisterAll(inst);
     inst.stack.truncate(0);
   },
-  selftest({ tr, run, entered }) {
-    run();
-    const fail = (what: string) => selftestFailure('profiler', what);
-    const n = tr.read().events.length;
-    if (n !== 0) throw fail(`wrote ${n} events`);
-    const expected = new Map<number, number>();
-    for (const ip of entered) expected.set(ip, (expected.get(ip) ?? 0) + 1);
-    const rows = profileRows(tr);
-    for (const [ip, hits] of expected) {
-      const row = rows.find((r) => r.ip === ip);
-      if (!row || row.hits !== hits) throw fail(`function ${ip}: ${row?.hits ?? 0} hits, expected ${hits}`);
-      if (!(row.total >= row.self && row.self >= 0)) throw fail(`function ${ip}: total ${row.total} < self ${row.self}`);
-    }
-    if (rows.length !== expected.size) throw fail(`${rows.length} rows, expected ${expected.size}`);
-  },
+  selftest: (target) => profilerSelftest(target, profileRows),
 };
 
 /** The profile so far: one row per function that completed a call (the rows formatProfileRows prints). */
