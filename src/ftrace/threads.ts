@@ -167,6 +167,8 @@ export interface SharedRegisterOptions {
 export class FtraceThread {
   readonly reader: ThreadReader;
   private seen = -1;
+  /** this thread's view holds a DYNAMIC ops: dispatch inside a published read-side section */
+  private holdsDynamic = false;
   private readonly local = new Map<number, LocalOps>();
   private readonly resolve: (key: number) => FtraceOps;
   private readonly skipWait: boolean;
@@ -187,10 +189,20 @@ export class FtraceThread {
   }
 
   /**
-   * The dispatcher for the instance: the Ftrace's own hook inside a
-   * read-side section that first applies a newer generation.
+   * The dispatcher for the instance: the Ftrace's own hook, after applying a
+   * newer generation. While this thread's view holds a DYNAMIC ops the
+   * dispatch is one read-side section (published to the other threads: two
+   * Atomics.store) that loads the generation first. While it holds only
+   * static ops nothing it could call is ever freed, so one Atomics.load of
+   * the generation is all: a section is entered only to apply a change.
+   * (The list walk still publishes its own section, as in the kernel.)
    */
   readonly mcount = (ip: number, parentIp: number): void => {
+    if (!this.holdsDynamic) {
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.sync();
+      this.ft.mcount(ip, parentIp);
+      return;
+    }
     const rcu = this.ft.rcu;
     rcu.readLock();
     try {
@@ -202,6 +214,11 @@ export class FtraceThread {
   };
 
   readonly mcountExit = (ip: number): void => {
+    if (!this.holdsDynamic) {
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.sync();
+      this.ft.mcountExit(ip);
+      return;
+    }
     const rcu = this.ft.rcu;
     rcu.readLock();
     try {
@@ -473,6 +490,9 @@ export class FtraceThread {
       if (!on) ft.register(l.ops);
     }
     this.seen = g;
+    let dynamic = false;
+    for (const l of this.local.values()) if (l.ops.flags & FTRACE_OPS_FL_DYNAMIC) dynamic = true;
+    this.holdsDynamic = dynamic;
   }
 }
 
