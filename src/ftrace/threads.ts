@@ -194,12 +194,13 @@ export class FtraceThread {
    * dispatch is one read-side section (published to the other threads: two
    * Atomics.store) that loads the generation first. While it holds only
    * static ops nothing it could call is ever freed, so one Atomics.load of
-   * the generation is all: a section is entered only to apply a change.
-   * (The list walk still publishes its own section, as in the kernel.)
+   * the generation is all. A change is applied inside the section, and the
+   * dispatch that follows stays inside it: applying may bring in a DYNAMIC
+   * ops, which a writer could unregister and free the moment the section
+   * ended. (The list walk still publishes its own section, as in the kernel.)
    */
   readonly mcount = (ip: number, parentIp: number): void => {
-    if (!this.holdsDynamic) {
-      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.sync();
+    if (!this.holdsDynamic && Atomics.load(this.state.header, GENERATION) === this.seen) {
       this.ft.mcount(ip, parentIp);
       return;
     }
@@ -214,8 +215,7 @@ export class FtraceThread {
   };
 
   readonly mcountExit = (ip: number): void => {
-    if (!this.holdsDynamic) {
-      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.sync();
+    if (!this.holdsDynamic && Atomics.load(this.state.header, GENERATION) === this.seen) {
       this.ft.mcountExit(ip);
       return;
     }

@@ -2,7 +2,8 @@
  * One dispatching thread of test/threads-stress.test.ts: a real
  * worker_threads Worker with its own instance of the instrumented module
  * and its own Ftrace, bound to the shared state. It calls traced functions
- * until its counter ops has seen its share of dispatches. Every DYNAMIC ops
+ * until its counter ops has seen its share of dispatches and the test
+ * thread has done its share of unregister + free cycles. Every DYNAMIC ops
  * it is told about checks, on each call, that its struct in the shared heap
  * is still live and of the registration it was made for (poisoned once
  * freed, re-stamped when reused): a call after free is a violation.
@@ -11,7 +12,7 @@
 import { workerData } from 'node:worker_threads';
 import { Ftrace, FtraceThread, SharedFtraceState, createOps } from '../../dist/ftrace/index.js';
 
-const { module, stateBuffer, heap, results, index, target, batch, spin, counterKey, LIVE, R } = workerData;
+const { module, stateBuffer, heap, results, index, target, minCycles, batch, spin, counterKey, LIVE, R } = workerData;
 const heapWords = new Int32Array(heap);
 const res = new Int32Array(results);
 const mine = R.PER_WORKER + index * R.WORKER_WORDS;
@@ -54,7 +55,7 @@ Atomics.add(res, R.READY, 1);
 Atomics.notify(res, R.READY);
 while (Atomics.load(res, R.GO) === 0) Atomics.wait(res, R.GO, 0, 50);
 
-while (dispatched < target) thread.callGuest(() => run(batch));
+while (dispatched < target || Atomics.load(res, R.CYCLES) < minCycles) thread.callGuest(() => run(batch));
 
 res[mine] = dispatched;
 res[mine + 1] = dynamicCalls;
