@@ -7,8 +7,8 @@
  *                                the library instruments asynchronous compiles there
  *   dist/browser/auto.js         the drop-in script (src/runtime/page-auto.ts); it imports ./wasm-ftrace.js
  *   dist/browser/runtime.js      the small runtime without binaryen.js (src/browser-runtime.ts), minified,
- *                                with runtime-save.js, which its save() imports on demand, and
- *                                runtime-format.js, the formatters its attach() starts loading
+ *                                with the runtime-*.js it imports on demand (save(), view(), the formatters
+ *                                attach() starts loading, the instrumenting worker's client)
  *   dist/viewer/viewer.js        the trace viewer (src/viewer/main.ts), when that file exists
  *
  * No Node APIs: binaryen.js is rewritten on the way in
@@ -53,11 +53,9 @@ const libraryExternal = {
  * Bytes, minified and gzip (level 9): the budget of dist/browser/runtime.js (what
  * a page loads first), checked on every build. The target is 50 kB minified,
  * 20 kB gzip. What a page needs only later comes in files of its own, loaded on
- * demand: save()'s encoder (runtime-save.js), the formatters of text(), chrome(),
- * folded() and profile() (runtime-format.js, loaded on attach()), the viewer;
- * the tracers' selftests are left out.
+ * demand (ON_DEMAND below); the tracers' selftests are left out.
  */
-const RUNTIME_LIMITS = { minified: 57_500, gzip: 21_000 };
+const RUNTIME_LIMITS = { minified: 56_000, gzip: 20_000 };
 
 const outputs = [];
 
@@ -70,43 +68,38 @@ async function bundle(entry, outfile, extra = {}) {
 const viewerExternal = {
   name: 'wasm-ftrace-viewer-external',
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/viewer\/main\.js$/ }, (args) => (args.importer.endsWith(`${path.sep}page.ts`) ? { path: '../viewer/viewer.js', external: true } : undefined));
+    build.onResolve({ filter: /^\.\.\/viewer\/main\.js$/ }, (args) => (args.importer.endsWith(`${path.sep}page-view.ts`) ? { path: '../viewer/viewer.js', external: true } : undefined));
   },
 };
 await bundle('src/browser.ts', 'dist/browser/wasm-ftrace.js', { plugins: [binaryenForBrowsers, viewerExternal] });
-// The runtime, and save()'s data file encoder in a file of its own that it imports on demand
-// (./runtime-save.js, whole: no chunk shared with runtime.js, so a page loads one file first).
+
+// The runtime. What a page needs only later is in files of their own that it imports on demand,
+// each whole (no chunk shared with runtime.js, so a page loads one file first): src/runtime/X.ts
+// imported from src/runtime as ./X.js is ./runtime-Y.js.
+const ON_DEMAND = {
+  'page-save': 'runtime-save', // save()'s data file encoder
+  'page-view': 'runtime-view', // view(): the overlay, then the viewer
+  'page-format': 'runtime-format', // the formatters of text(), chrome(), folded(), profile(): attach() starts loading them
+  'worker-pass': 'runtime-worker-pass', // the client of the opt-in instrumenting worker (attach({ instrumentWorker }))
+};
 for (const f of readdirSync(path.join(root, 'dist/browser'))) if (/^runtime-.*\.js(\.map)?$/.test(f)) rmSync(path.join(root, 'dist/browser', f));
-const saveExternal = {
-  name: 'wasm-ftrace-save-external',
+const inDir = (args, dir) => path.dirname(args.importer) === path.join(root, dir);
+const runtimeSplit = {
+  name: 'wasm-ftrace-runtime-split',
   setup(build) {
-    build.onResolve({ filter: /^\.\/page-save\.js$/ }, () => ({ path: './runtime-save.js', external: true }));
-  },
-};
-// The formatters (text(), chrome(), folded(), profile()) likewise, as ./runtime-format.js, which attach()
-// starts loading (src/runtime/page-formats.ts); the tracers' printText hands over to them (page-printers.ts).
-const formatExternal = {
-  name: 'wasm-ftrace-format-external',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/page-format\.js$/ }, () => ({ path: './runtime-format.js', external: true }));
-    build.onResolve({ filter: /^\.\.\/output\/ftrace-text\.js$/ }, (args) =>
-      path.dirname(args.importer) === path.join(root, 'src/tracers') ? { path: path.join(root, 'src/runtime/page-printers.ts') } : undefined,
-    );
-  },
-};
-// The tracers' selftests are test code: the runtime's tracers get stand-ins that say so (src/runtime/no-selftests.ts).
-const noSelftests = {
-  name: 'wasm-ftrace-no-selftests',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/selftests\.js$/ }, (args) =>
-      path.dirname(args.importer) === path.join(root, 'src/tracers') ? { path: path.join(root, 'src/runtime/no-selftests.ts') } : undefined,
-    );
+    build.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => {
+      const to = ON_DEMAND[args.path.slice(2, -3)];
+      return to && inDir(args, 'src/runtime') ? { path: `./${to}.js`, external: true } : undefined;
+    });
+    // the tracers' printText hands over to the formatters loaded (src/runtime/page-printers.ts)
+    build.onResolve({ filter: /^\.\.\/output\/ftrace-text\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/page-printers.ts') } : undefined));
+    // the tracers' selftests are test code: stand-ins that say so (src/runtime/no-selftests.ts)
+    build.onResolve({ filter: /^\.\/selftests\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/no-selftests.ts') } : undefined));
   },
 };
 const minified = { minify: true, sourcemap: true, sourcesContent: true };
-await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [saveExternal, formatExternal, noSelftests, viewerExternal], ...minified });
-await bundle('src/runtime/page-save.ts', 'dist/browser/runtime-save.js', minified);
-await bundle('src/runtime/page-format.ts', 'dist/browser/runtime-format.js', minified);
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [runtimeSplit], ...minified });
+for (const [from, to] of Object.entries(ON_DEMAND)) await bundle(`src/runtime/${from}.ts`, `dist/browser/${to}.js`, { plugins: [viewerExternal], ...minified });
 await bundle('src/instrument-worker.ts', 'dist/browser/instrument-worker.js', { plugins: [binaryenForBrowsers] });
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');

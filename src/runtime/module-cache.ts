@@ -8,7 +8,7 @@ import type { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
 import type { TracedInstance } from '../tracers/trace-array.js';
 import type { InstrumentCache } from './instrument-cache.js';
-import { NOT_INSTRUMENTED, WorkerFailure, type AsyncInstrumenter, type Instrumenter } from './instrumenter.js';
+import { NOT_INSTRUMENTED, type AsyncInstrumenter, type Instrumenter, type WorkerFailure } from './instrumenter.js';
 import { readInterface, type ModuleInterface } from './module-interface.js';
 import { sha256Hex } from './sha256.js';
 import { fileName } from './wasm-source.js';
@@ -200,7 +200,7 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
           (result) => () => run(result),
           (e: unknown) => () => {
             // the worker could not run: the pass on this thread, when there is one
-            if (e instanceof WorkerFailure && pass) return run(instrumentSelecting(pass, bytes, passOptions));
+            if (isWorkerFailure(e) && pass) return run(instrumentSelecting(pass, bytes, passOptions));
             throw e;
           },
         )
@@ -261,6 +261,11 @@ export function instrumentSelecting(pass: Instrumenter, bytes: Uint8Array, optio
       if (e.option === '--only' && only.length === 0) return null;
     }
   }
+}
+
+/** (by name: the small runtime loads worker-pass.ts in a file of its own, with its own copy of the class) */
+function isWorkerFailure(e: unknown): e is WorkerFailure {
+  return (e as Error | null)?.name === 'WorkerFailure';
 }
 
 function isNoMatch(e: unknown): e is InstrumentError {

@@ -70,3 +70,16 @@ function unmatchedOf(tr: TraceArray): { unmatchedFilters?: { option: string; tex
   const unmatched = tr.unmatchedFilters();
   return unmatched.length > 0 ? { unmatchedFilters: unmatched } : {};
 }
+
+/** Offers `bytes` as a download named `fileName`. */
+export function download(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -17,7 +17,7 @@ import { installInterceptor, type InterceptedModule, type Interceptor } from './
 import { pageClockOptions } from './page-clock.js';
 import { FORMATS_WAIT_MS, loadFormats, pageFormats } from './page-formats.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
-import { workerInstrumenter } from './worker-pass.js';
+import { WorkerFailure, type AsyncInstrumenter } from './instrumenter.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import type { Viewer } from '../viewer/main.js';
 
@@ -121,7 +121,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
     ...(options.instrumentInWorker === false
       ? { asyncPass: null }
       : options.instrumentWorker !== undefined
-        ? { asyncPass: workerInstrumenter(() => new Worker(options.instrumentWorker!, { type: 'module' })) }
+        ? { asyncPass: instrumentWorker(options.instrumentWorker) }
         : {}),
     onError:
       options.onError ??
@@ -152,16 +152,14 @@ export function attach(options: AttachOptions = {}): PageTracer {
     read: () => spill.read(),
     async save(fileName = 'page.data') {
       spill.drain();
-      const { encodePageTrace } = await import('./page-save.js');
+      const { encodePageTrace, download } = await import('./page-save.js');
       const bytes = encodePageTrace(tr, spill.chunks, started);
       if (fileName && typeof document !== 'undefined') download(bytes, fileName);
       return bytes;
     },
     async view(element) {
-      // the viewer mounts itself into <body> on load unless told not to
-      if (!document.querySelector('meta[name="wasm-ftrace-viewer"]')) document.head.append(Object.assign(document.createElement('meta'), { name: 'wasm-ftrace-viewer', content: 'manual' }));
-      const { mountViewer } = await import('../viewer/main.js');
-      return mountViewer(element ?? overlay(), spill.read());
+      const { openViewer } = await import('./page-view.js');
+      return openViewer(() => spill.read(), element);
     },
     text: (o) => pageFormats('text()').formatFtraceText(spill.read(), o, tr.tracer.printText),
     chrome: () => pageFormats('chrome()').formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
@@ -244,6 +242,22 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/**
+ * The opt-in instrumenting worker at `url` (worker-pass.ts), its code loaded
+ * with the first module that needs it: the small runtime keeps it in a file
+ * of its own (runtime-worker-pass.js).
+ */
+function instrumentWorker(url: string | URL): AsyncInstrumenter {
+  let pass: Promise<AsyncInstrumenter> | undefined;
+  return (bytes, o) =>
+    (pass ??= import('./worker-pass.js').then(
+      (m) => m.workerInstrumenter(() => new Worker(url, { type: 'module' })),
+      (e: unknown) => {
+        throw new WorkerFailure(`the instrumenting worker did not start: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    )).then((p) => p(bytes, o));
+}
+
 /** `p`, or a warning and an early end when it takes longer than `ms`. */
 function waitAtMost(p: Promise<void>, ms: number, warn: (message: string) => void): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -254,30 +268,4 @@ function waitAtMost(p: Promise<void>, ms: number, warn: (message: string) => voi
     }, ms);
   });
   return Promise.race([p.finally(() => clearTimeout(timer)), late]);
-}
-
-/** Offers `bytes` as a download named `fileName`. */
-function download(bytes: Uint8Array, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-/** A box over the whole page for the viewer, with a close button. */
-function overlay(): HTMLElement {
-  const box = document.createElement('div');
-  box.style.cssText = 'position:fixed;inset:2vh 2vw;z-index:2147483647;background:#fff;border:1px solid #888;box-shadow:0 4px 24px #0006;overflow:auto';
-  const close = Object.assign(document.createElement('button'), { textContent: 'close' });
-  close.style.cssText = 'position:absolute;top:4px;right:8px;z-index:1;cursor:pointer';
-  close.addEventListener('click', () => box.remove());
-  const inner = document.createElement('div');
-  box.append(close, inner);
-  document.body.append(box);
-  return inner;
 }
