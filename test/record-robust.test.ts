@@ -40,6 +40,41 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, 'busy.cjs'), script(true));
   fs.writeFileSync(path.join(dir, 'idle.cjs'), script(false));
   fs.writeFileSync(path.join(dir, 'nowasm.cjs'), 'console.log("no wasm here");');
+  // WASI commands that say "running" (announce) and then never end by themselves
+  const wasi = (body: string) =>
+    wat(`(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "running\\n")
+      (func $announce
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 8))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+      ${body})`);
+  // loops forever, calling tick() every 2^14 turns
+  fs.writeFileSync(
+    path.join(dir, 'forever.wasm'),
+    wasi(`(func $tick (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "_start") (local $i i32)
+        (call $announce)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (if (i32.eqz (i32.and (local.get $i) (i32.const 0x3fff))) (then (drop (call $tick (local.get $i)))))
+          (br $l)))`),
+  );
+  // reads stdin until it ends
+  fs.writeFileSync(
+    path.join(dir, 'reader.wasm'),
+    wasi(`(func $readline (result i32)
+        (i32.store (i32.const 32) (i32.const 64))
+        (i32.store (i32.const 36) (i32.const 64))
+        (drop (call $fd_read (i32.const 0) (i32.const 32) (i32.const 1) (i32.const 40)))
+        (i32.load (i32.const 40)))
+      (func (export "_start")
+        (call $announce)
+        (loop $l (br_if $l (call $readline))))`),
+  );
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -88,6 +123,86 @@ describe('record -- node: signals', () => {
     expect(d.complete).toBe(true);
     expect(d.footer?.['interrupted']).toBeUndefined();
     expect(d.instances.map((i) => i.names)).toEqual([['tick', 'spin', 'once']]);
+  });
+});
+
+/**
+ * Starts `record forever.wasm` (WASI, run in-process), waits until the
+ * program printed "running" and then a little more, sends `signal`, and
+ * collects the end.
+ */
+async function interruptWasi(output: string, signal: NodeJS.Signals, extra: string[] = [], program = 'forever.wasm') {
+  const p = spawn(process.execPath, [BIN, 'record', '-o', output, ...extra, path.join(dir, program)], { cwd: dir });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  while (!stdout.includes('running\n')) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300)); // it ticks meanwhile
+  p.kill(signal);
+  return { ...(await exited), stdout, stderr };
+}
+
+describe('record prog.wasm: signals', () => {
+  it('SIGINT stops a WASI program that never ends: the trace so far is finished, info says so, exit 130', async () => {
+    const out = path.join(dir, 'forever.data');
+    const r = await interruptWasi(out, 'SIGINT');
+    expect(r).toMatchObject({ code: 130, signal: null });
+    expect(r.stdout).toBe('running\n');
+    expect(r.stderr).toMatch(new RegExp(`^wasm-ftrace: interrupted by SIGINT: the trace so far \\((\\d+) events\\) is in ${out}\\n$`));
+    const held = Number(/\((\d+) events\)/.exec(r.stderr)![1]);
+    const d = readDataFile(out);
+    expect(d.complete).toBe(true);
+    expect(d.warnings).toEqual([]);
+    expect(d.footer?.['interrupted']).toBe('SIGINT');
+    // the events still in the ring when the signal came are in the file: _start, announce and ticks
+    expect(d.eventCount).toBe(held);
+    expect(held).toBeGreaterThan(4);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    const info = spawnSync(process.execPath, [BIN, 'info', out], { encoding: 'utf8' });
+    expect(info.status).toBe(0);
+    expect(info.stdout).toMatch(/^ended      interrupted by SIGINT: the program was stopped; the trace holds what it recorded until then$/m);
+    const replay = spawnSync(process.execPath, [BIN, 'replay', out], { encoding: 'utf8' });
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toContain('_start() {');
+    expect(replay.stdout).toContain('announce();');
+    expect(replay.stdout).toContain('tick();');
+  });
+
+  it('SIGTERM: the same, exit 143', async () => {
+    const out = path.join(dir, 'forever-term.data');
+    const r = await interruptWasi(out, 'SIGTERM', ['-t', 'function', '--clock', 'counter']);
+    expect(r).toMatchObject({ code: 143, signal: null });
+    const d = readDataFile(out);
+    expect(d.complete).toBe(true);
+    expect(d.footer?.['interrupted']).toBe('SIGTERM');
+    expect(d.eventCount).toBeGreaterThan(2);
+  });
+
+  it('a program that calls nothing traced any more is stopped after a grace period; what reached the disk is kept', async () => {
+    const out = path.join(dir, 'forever-quiet.data');
+    // --buffer-size 1: the ring drains often; -F announce: once it returns, nothing calls out of wasm
+    const r = await interruptWasi(out, 'SIGINT', ['-F', '_start announce', '--buffer-size', '1']);
+    expect(r).toMatchObject({ code: 130, signal: null });
+    expect(r.stderr).toMatch(/the program did not stop within \d+ s of SIGINT: stopped it/);
+    const d = readDataFile(out);
+    expect(d.complete).toBe(true);
+    expect(d.footer?.['interrupted']).toBe('SIGINT');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('a program waiting for stdin: its trace went to the disk before the read; wasm-ftrace ends by the signal itself', async () => {
+    const out = path.join(dir, 'reader.data');
+    // stdin is a pipe nobody writes to: the read blocks its thread, which Node cannot end
+    const r = await interruptWasi(out, 'SIGINT', [], 'reader.wasm');
+    expect(r).toMatchObject({ code: null, signal: 'SIGINT' }); // a shell shows 130
+    expect(r.stderr).toMatch(/wasm-ftrace: interrupted by SIGINT: the trace so far \(4 events\) is in /);
+    const d = readDataFile(out);
+    expect(d.complete).toBe(true);
+    expect(d.footer?.['interrupted']).toBe('SIGINT');
+    // _start {, announce {, }, readline {: the read that never returned
+    expect(d.events.map((e) => `${e.type === 1 ? 'entry' : 'exit'} ${d.instances[0]!.names[e.ip]}`)).toEqual(['entry _start', 'entry announce', 'exit announce', 'entry readline']);
   });
 });
 

@@ -28,6 +28,8 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
         ['lost', d.lost === 0 ? '0' : `${d.lost} (the recorder fell behind or the ring refused them)`],
       ];
       if (d.firstTs !== null && d.lastTs !== null && clockHasTime(h.clock)) rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
+      const interrupted = d.footer?.['interrupted'];
+      if (typeof interrupted === 'string') rows.push(['ended', `interrupted by ${interrupted}: the program was stopped; the trace holds what it recorded until then`]);
       const stats = d.footer?.stats;
       if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
       let out = rows.map(([k, v]) => `${k.padEnd(10)} ${printable(v)}\n`).join('');

@@ -10,14 +10,11 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { startRecording } from '../record/writer.js';
-import { DataFileError } from '../datafile/format.js';
 import { nodeClockOptions } from '../runtime/node-clock.js';
 import { finishPartial, partialsOf } from '../record/partial.js';
 import { collectThreadFiles, mergeThreadFiles } from '../record/merge-threads.js';
 import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
-import { TraceArray } from '../tracers/trace-array.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './context.js';
@@ -79,8 +76,6 @@ Examples:
       }
 
       const bytes = await readInputFile(program_);
-      // node:wasi loads only here; binaryen only when the instrument cache misses
-      const { runModule } = await import('../runtime/wasi.js');
       const prepared = await instrumentForRun(bytes, program_, flags, tracer.needsExitHooks, ctx.io);
       if (!hasFunctionNames(bytes)) {
         ctx.io.stderr(
@@ -89,48 +84,44 @@ Examples:
         );
       }
       const clock = nodeClockOptions(flags.clock as TraceClock);
-      const tr = new TraceArray({ tracer: tracerName, ...clock, ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}) });
       if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
-      tr.maxGraphDepth = flags.depth ?? 0;
-      let recording: ReturnType<typeof startRecording>;
-      try {
-        recording = startRecording(tr, { path: flags.output, command: argv, options: { ...recordedOptions(flags, filter), instrument: instrumentedAs(prepared) } });
-      } catch (e) {
-        if (e instanceof DataFileError) throw new CliError(e.message);
-        throw e;
-      }
       const preopens: Record<string, string> = {};
       for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
-      let exitCode = 1;
+      // node:wasi loads only here, and the program runs in a Worker (record-wasi.ts)
+      const { runWasiRecording, interruptedLine } = await import('./record-wasi.js');
+      let r;
       try {
-        const result = await runModule(prepared.binary, {
-          programName: path.basename(program_),
-          args,
-          env: process.env,
-          preopens,
-          trace: tr,
-          moduleHash: prepared.hash,
-          ...(prepared.codeLayout !== undefined ? { codeLayout: prepared.codeLayout } : {}),
-          beforeInstantiate: () => {
-            if (filter.length > 0) tr.setFilter(filter.join(' '));
-            if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
-            if (flags.graphFunction) tr.setGraphFunction(flags.graphFunction.join(' '));
+        r = await runWasiRecording(
+          {
+            binary: prepared.binary,
+            programName: path.basename(program_),
+            args,
+            env: { ...process.env },
+            preopens,
+            moduleHash: prepared.hash,
+            ...(prepared.codeLayout !== undefined ? { codeLayout: prepared.codeLayout } : {}),
+            tracer: tracerName,
+            ...(clock.clock !== undefined ? { clock: clock.clock } : {}),
+            ...(clock.workerClock ? { workerClock: { buffer: clock.workerClock.cell.buffer as SharedArrayBuffer, info: clock.workerClock.info } } : {}),
+            ...(clock.clockNote !== undefined ? { clockNote: clock.clockNote } : {}),
+            ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}),
+            maxGraphDepth: flags.depth ?? 0,
+            filter,
+            ...(flags.notrace ? { notrace: flags.notrace } : {}),
+            ...(flags.graphFunction ? { graphFunction: flags.graphFunction } : {}),
+            output: flags.output,
+            command: argv,
+            options: { ...recordedOptions(flags, filter), instrument: instrumentedAs(prepared) },
           },
-        });
-        exitCode = result.exitCode;
+          ctx.io,
+        );
       } finally {
         clock.workerClock?.stop();
-        try {
-          recording.close();
-        } catch (e) {
-          if (e instanceof DataFileError) throw new CliError(e.message);
-          throw e;
-        }
       }
-      const s = tr.stats;
-      if (recording.problem !== null) ctx.io.stderr(`wasm-ftrace: warning: ${recording.problem}\n`);
-      else ctx.io.stderr(`wasm-ftrace: recorded ${recording.events} events to ${flags.output}${s.lost ? ` (${s.lost} lost)` : ''}\n`);
-      ctx.exitCode = exitCode;
+      if (r.interrupted !== undefined) ctx.io.stderr(interruptedLine(r, flags.output));
+      else if (r.problem !== null) ctx.io.stderr(`wasm-ftrace: warning: ${r.problem}\n`);
+      else ctx.io.stderr(`wasm-ftrace: recorded ${r.events} events to ${flags.output}${r.lost ? ` (${r.lost} lost)` : ''}\n`);
+      ctx.exitCode = r.exitCode;
     });
 }
 

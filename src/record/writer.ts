@@ -40,8 +40,9 @@ export interface Recording {
    * whole chunk and renamed to `path` without a footer (readers say it is
    * incomplete), and `problem` says so. Throws DataFileError only when
    * nothing readable could be kept (then neither file is left).
+   * `interrupted`: the signal that stopped the program, kept in the footer.
    */
-  close(): void;
+  close(interrupted?: string): void;
   /** Ends the recording without touching `path` (an empty run must not replace an earlier trace): the temporary file goes. */
   abandon(): void;
   /** after close(): why the file at `path` is incomplete, in one line; null when it is whole */
@@ -174,7 +175,7 @@ class FileRecording implements Recording {
     this.drain();
   }
 
-  close(): void {
+  close(interrupted?: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
     const ring = this.tr.ring;
@@ -198,6 +199,7 @@ class FileRecording implements Recording {
       };
       const unmatched = this.tr.unmatchedFilters();
       if (unmatched.length > 0) footer.unmatchedFilters = unmatched;
+      if (interrupted !== undefined) footer.interrupted = interrupted;
       this.write(encodeFooter(footer));
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);

@@ -23,6 +23,8 @@ export interface RunOptions {
   codeLayout?: string;
   /** runs once the module is added to the trace array, before instantiation (set filters here) */
   beforeInstantiate?: () => void;
+  /** the import object as it will be instantiated with, to wrap (record checks for Ctrl-C there) */
+  wrapImports?: (imports: WebAssembly.Imports) => WebAssembly.Imports;
   /** call this export with these arguments instead of running a WASI `_start` */
   invoke?: { name: string; args: string[] };
 }
@@ -65,7 +67,8 @@ export async function runModule(binary: Uint8Array, opts: RunOptions): Promise<R
     ...(opts.codeLayout ? { codeLayout: opts.codeLayout } : {}),
   });
   opts.beforeInstantiate?.();
-  const imports = opts.trace.importsFor(traced, wasi ? (wasi.getImportObject() as WebAssembly.Imports) : {});
+  const traceImports = opts.trace.importsFor(traced, wasi ? (wasi.getImportObject() as WebAssembly.Imports) : {});
+  const imports = opts.wrapImports ? opts.wrapImports(traceImports) : traceImports;
   const missing = WebAssembly.Module.imports(module).filter((i) => !(imports[i.module] && i.name in imports[i.module]!));
   if (missing.length > 0) {
     const list = missing.slice(0, 4).map((i) => `${i.module}.${i.name}`).join(', ');
