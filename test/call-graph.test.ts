@@ -60,7 +60,7 @@ describe('graph FUNC', () => {
 
   it("marks callers the trace does not hold with '?', and knows which names are functions", () => {
     const t = trace('+parse@0 +lex@1 -lex@3 -parse@4', 2);
-    expect(computeCallGraph(t, 'parse').backtraces).toEqual([{ chain: ['?', 'parse'], hits: 1, time: 4 }]);
+    expect(computeCallGraph(t, 'parse').backtraces).toEqual([{ chain: ['?', 'parse'], sources: [undefined, undefined], hits: 1, time: 4 }]);
     expect(hasFunction(t, 'emit')).toBe(true); // never called: an empty graph, not an error
     expect(computeCallGraph(t, 'emit').root.hits).toBe(0);
     expect(hasFunction(t, 'func[4]')).toBe(false); // named 'next'

@@ -6,15 +6,15 @@
  * are deterministic and compared with golden files (UPDATE_GOLDEN=1 rewrites).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { golden } from './helpers/golden.js';
 
 const BIN = path.resolve('bin/wasm-ftrace.js');
 const FIXTURES = path.resolve('wasm-fixtures/build');
-const GOLDEN = path.resolve('test/golden');
 const run = promisify(execFile);
 
 interface Result {
@@ -30,15 +30,6 @@ async function ftrace(args: string[], cwd: string): Promise<Result> {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-function golden(name: string, actual: string): void {
-  const file = path.join(GOLDEN, name);
-  if (process.env['UPDATE_GOLDEN'] === '1') {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, actual);
-  }
-  expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
 let dir: string;

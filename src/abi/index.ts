@@ -11,7 +11,7 @@ export { compileGlob, matchesAny } from './glob.js';
 export { FilterError, FilterSpec, resolveFilter, selectFunctions } from './filter-spec.js';
 export type { FilterCommand, FilterExpr, FilterUniverse } from './filter-spec.js';
 export { codeLayout } from './code-layout.js';
-export { readSourceLines, checkSourceLines, sourceLineMap } from './source-lines.js';
+export { readSourceLines, isSourceLines, sourceLineMap } from './source-lines.js';
 export type { SourceLines } from './source-lines.js';
 export type { Glob, GlobKind } from './glob.js';
 export {

@@ -9,7 +9,7 @@
  */
 import { readLineRows, type LineRow } from './dwarf-lines.js';
 import { mappingRows } from './source-map.js';
-import { ByteReader, SectionId, WasmFormatError, findCustomSection, findSection, readImportSection, type Section } from './wasm-sections.js';
+import { ByteReader, SectionId, findCustomSection, findSection, readImportSection, type Section } from './wasm-sections.js';
 
 /** What FtraceMetadata.sourceLines and a data file's INST chunk hold. */
 export interface SourceLines {
@@ -101,18 +101,17 @@ function bodyAt(bodies: readonly { start: number; end: number }[], address: numb
   return -1;
 }
 
-/** Checks a table from outside (a data file, a metadata section); throws with `what` on a malformed one. */
-export function checkSourceLines(value: unknown, what: string): SourceLines {
+/** Whether a value from outside (a data file, a metadata section) is a well-formed table. */
+export function isSourceLines(value: unknown): value is SourceLines {
   const v = value as Partial<SourceLines> | null;
-  const ok =
+  return (
     typeof v === 'object' &&
     v !== null &&
     Array.isArray(v.files) &&
     v.files.every((f) => typeof f === 'string') &&
     Array.isArray(v.functions) &&
-    v.functions.every((e) => Array.isArray(e) && e.length === 3 && e.every((n) => Number.isInteger(n) && n >= 0) && e[1]! < v.files!.length);
-  if (!ok) throw new WasmFormatError('malformed', `${what}: bad sourceLines`);
-  return v as SourceLines;
+    v.functions.every((e) => Array.isArray(e) && e.length === 3 && e.every((n) => Number.isInteger(n) && n >= 0) && e[1]! < v.files!.length)
+  );
 }
 
 /** ip -> "file:line" for a table, for readers that look up many ips. */

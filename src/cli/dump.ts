@@ -8,6 +8,7 @@ import { formatFolded, type FoldedWeight } from '../output/folded.js';
 import { tracerOf } from '../tracers/registry.js';
 import { EVENT_ENTRY, EVENT_EXIT, EVENT_MARKER, EVENT_STACK, EVENT_STACK_FRAME, clockHasTime, type TraceStream } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
+import { sourceLineOf } from '../output/source-line.js';
 import { UsageError } from './errors.js';
 import { withOutput } from './io.js';
 import type { CommandContext } from './context.js';
@@ -54,12 +55,13 @@ Examples:
     const trace = await openTrace(file, flags, ctx.io);
     const tracer = tracerOf(trace);
     const calls = tracer ? { calls: tracer.nestsCalls } : {};
+    const srcline = flags.srcline === true;
     withStatus(ctx.io, trace.written > 1_000_000, `formatting ${trace.written} events`, () =>
       withOutput(ctx.io, flags.output, (write, sink) => {
-        if (flags.chrome) writeChromeTrace(trace, write, calls);
+        if (flags.chrome) writeChromeTrace(trace, write, { ...calls, srcline });
         else if (flags.perfetto) writePerfettoTrace(trace, (bytes) => sink.writeBytes(bytes), calls);
         else if (flags.folded) write(formatFolded(trace, { weight: flags.weight, ...calls }));
-        else writeRaw(trace, write);
+        else writeRaw(trace, write, { srcline });
       }),
     );
   });
@@ -81,7 +83,7 @@ export function formatRaw(trace: TraceStream): string {
 }
 
 /** formatRaw, a line at a time. */
-export function writeRaw(trace: TraceStream, write: (text: string) => void): void {
+export function writeRaw(trace: TraceStream, write: (text: string) => void, options: { srcline?: boolean } = {}): void {
   const names = new Map(trace.instances.map((i) => [i.id, i]));
   const name = (inst: number, ip: number) => printable(functionName(names.get(inst), ip));
   write(`# tracer: ${printable(trace.tracer)}  clock: ${trace.clock}  events: ${trace.entries}  written: ${trace.written}  lost: ${trace.lost}\n`);
@@ -91,7 +93,11 @@ export function writeRaw(trace: TraceStream, write: (text: string) => void): voi
     const ts = clockHasTime(trace.clock) ? e.ts.toFixed(3) : String(e.ts);
     let line = `${ts.padStart(11)}  ${(TYPE_NAMES[e.type] ?? String(e.type)).padEnd(6)}  ${String(e.instance).padStart(4)}  ${String(e.ip).padStart(5)}  ${String(e.depth).padStart(5)}  ${(e.type === EVENT_EXIT ? (clockHasTime(trace.clock) ? e.duration.toFixed(3) : String(e.duration)) : '-').padStart(8)}  `;
     if (e.type === EVENT_MARKER) line += JSON.stringify(e.text ?? '');
-    else if (e.type === EVENT_ENTRY) line += `${name(e.instance, e.ip)} <- ${name(e.instance, e.parent)}`;
+    else if (e.type === EVENT_ENTRY) {
+      line += `${name(e.instance, e.ip)} <- ${name(e.instance, e.parent)}`;
+      const src = options.srcline ? sourceLineOf(names.get(e.instance), e.ip) : undefined;
+      if (src !== undefined) line += ` /* ${src} */`;
+    }
     else line += name(e.instance, e.ip);
     write(`${line}\n`);
   }

@@ -29,7 +29,7 @@ Examples:
     if (!hasFunction(trace, func)) throw new CliError(`no function '${func}' in ${file}`);
     const graph = computeCallGraph(trace, func);
     withOutput(ctx.io, undefined, (write) => {
-      for (const line of formatCallGraph(graph)) write(`${line}\n`);
+      for (const line of formatCallGraph(graph, { srcline: flags.srcline === true })) write(`${line}\n`);
     });
   });
 }

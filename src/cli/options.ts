@@ -121,6 +121,11 @@ export const OPTION_TABLE: readonly SharedOption[] = [
     parse: (v: string, previous: string[] = []) => [...previous, v],
   },
   { flags: '--no-demangle', description: 'show C++ and Rust names mangled, as the module has them', commands: READING },
+  {
+    flags: '--srcline',
+    description: "show each function's source file:line (from the module's DWARF line table or source map, which instrumenting keeps)",
+    commands: READING,
+  },
   { flags: '--no-cache', description: 'instrument again instead of reusing the instrument cache ($WASM_FTRACE_CACHE_DIR, else $XDG_CACHE_HOME/wasm-ftrace, else ~/.cache/wasm-ftrace)', commands: RECORDING },
 ];
 
@@ -179,4 +184,6 @@ export interface SharedFlags {
   symbols?: string[];
   /** readers: false with --no-demangle */
   demangle?: boolean;
+  /** readers: show file:line */
+  srcline?: boolean;
 }

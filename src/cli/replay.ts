@@ -25,7 +25,7 @@ Examples:
   ).action(async (file: string, flags: SharedFlags) => {
     const trace = await openTrace(file, flags, ctx.io);
     withOutput(ctx.io, undefined, (write) => {
-      for (const line of ftraceTextLines(trace, {}, tracerOf(trace)?.printText)) write(`${line}\n`);
+      for (const line of ftraceTextLines(trace, { srcline: flags.srcline === true }, tracerOf(trace)?.printText)) write(`${line}\n`);
     });
   });
 }

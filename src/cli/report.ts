@@ -73,7 +73,7 @@ Examples:
       ctx.io.stdout(formatProfileDiff(rows, { times, ...(flags.limit ? { limit: flags.limit } : {}) }));
       return;
     }
-    ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}) }));
+    ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}), srcline: flags.srcline === true }));
   });
 }
 

@@ -7,6 +7,7 @@ import { isMangled, loadDemangler } from '../symbols/demangle.js';
 import { parseSymbolFile, SymbolFileError, type SymbolFile } from '../symbols/symbol-files.js';
 import { symbolize } from '../symbols/symbolize.js';
 import { filterStream, type ReadFilter } from '../output/filter.js';
+import { traceHasSourceLines } from '../output/source-line.js';
 import type { TraceStream } from '../ring/event.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
@@ -36,6 +37,14 @@ export async function openTrace(file: string, flags: Partial<SharedFlags>, io: C
 
 /** openDataFile, with the names --symbols and demangling give (`renamed`: some name changed). */
 export async function openNamedDataFile(file: string, flags: Partial<SharedFlags>, io: CliIO): Promise<DataFileTrace & { renamed: boolean }> {
+  const named = await nameDataFile(file, flags, io);
+  if (flags.srcline && !traceHasSourceLines(named.trace)) {
+    io.stderr(`wasm-ftrace: note: --srcline: no module in ${file} has source lines (build it with -g, or give its -g build with --symbols)\n`);
+  }
+  return named;
+}
+
+async function nameDataFile(file: string, flags: Partial<SharedFlags>, io: CliIO): Promise<DataFileTrace & { renamed: boolean }> {
   const opened = openDataFile(file, io);
   const symbols: SymbolFile[] = [];
   for (const f of flags.symbols ?? []) {

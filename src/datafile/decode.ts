@@ -15,6 +15,7 @@
  * and "incomplete: no footer, N events read".
  */
 import { EVENT_ENTRY, EVENT_MARKER, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo, type EventType } from '../ring/event.js';
+import { isSourceLines } from '../abi/source-lines.js';
 import {
   CHUNK_EVTS,
   CHUNK_FOOT,
@@ -464,6 +465,19 @@ export function eventAt(cols: EventColumns, i: number): TraceEvent {
   return ev;
 }
 
+/** What the outputs know of an instance, from its INST chunk. */
+export function instanceInfo(i: DataFileInstance): TraceInstanceInfo {
+  return {
+    id: i.id,
+    name: i.name,
+    names: i.names,
+    importCount: i.importCount,
+    functionCount: i.functionCount,
+    ...(i.thread !== undefined ? { thread: i.thread } : {}),
+    ...(i.sourceLines !== undefined ? { sourceLines: i.sourceLines } : {}),
+  };
+}
+
 /**
  * The trace as the outputs take it (formatFtraceText, toChromeTrace, ...):
  * events, tracer and clock from the header, instances with their names.
@@ -473,7 +487,7 @@ export function eventAt(cols: EventColumns, i: number): TraceEvent {
 export function toTraceData(decoded: Pick<DecodedDataFile, 'header' | 'instances' | 'events' | 'footer' | 'eventCount' | 'lost'>): TraceData {
   const instances: TraceInstanceInfo[] = [...decoded.instances]
     .sort((a, b) => a.id - b.id)
-    .map((i) => ({ id: i.id, name: i.name, names: i.names, importCount: i.importCount, functionCount: i.functionCount, ...(i.thread !== undefined ? { thread: i.thread } : {}) }));
+    .map(instanceInfo);
   const lost = decoded.footer?.lost ?? decoded.lost;
   return {
     tracer: decoded.header.tracer,
@@ -606,6 +620,7 @@ function parseInstance(body: Uint8Array, at: number): DataFileInstance {
   if (i['moduleHash'] !== undefined && typeof i['moduleHash'] !== 'string') bad('bad moduleHash');
   if (i['codeLayout'] !== undefined && typeof i['codeLayout'] !== 'string') bad('bad codeLayout');
   if (i['thread'] !== undefined && typeof i['thread'] !== 'string') bad('bad thread');
+  if (i['sourceLines'] !== undefined && !isSourceLines(i['sourceLines'])) bad('bad sourceLines');
   if (i['functionCount'] === undefined) i['functionCount'] = (names as string[]).length;
   else if (!isCount(i['functionCount'])) bad('bad functionCount');
   if (i['importCount'] === undefined) i['importCount'] = 0;

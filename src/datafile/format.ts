@@ -22,6 +22,7 @@
  */
 import type { ClockInfo } from '../clock/worker-clock.js';
 import type { TraceClock } from '../ring/event.js';
+import type { SourceLines } from '../abi/source-lines.js';
 import type { RingColumns } from '../ring/ring-buffer.js';
 
 /**
@@ -134,6 +135,8 @@ export interface DataFileInstance {
   names: string[];
   /** the thread that ran it, as `pid` (a process's main thread) or `pid.threadId` (a worker_threads Worker); absent in single-thread recordings */
   thread?: string;
+  /** each function's file:line, as the pass read it from the module's DWARF or source map (FtraceMetadata.sourceLines) */
+  sourceLines?: SourceLines;
 }
 
 /** FOOT: how the recording ended. Counts are of this recording. */

@@ -8,7 +8,7 @@
  * chunk, making one short-lived object per event and keeping none.
  */
 import { EVENT_EXIT, type TraceEvent, type TraceInstanceInfo, type TraceStream } from '../ring/event.js';
-import { eventAt, type DataFileSummary } from './decode.js';
+import { eventAt, instanceInfo, type DataFileSummary } from './decode.js';
 import { readChunks, streamDataFile, type StreamOptions } from './node-reader.js';
 
 export interface DataFileTrace {
@@ -38,7 +38,7 @@ export function openDataFileTrace(file: string, options: Pick<StreamOptions, 'bl
     options,
   );
   const infos = new Map<number, TraceInstanceInfo>();
-  for (const i of summary.instances) infos.set(i.id, { id: i.id, name: i.name, names: i.names, importCount: i.importCount, functionCount: i.functionCount, ...(i.thread !== undefined ? { thread: i.thread } : {}) });
+  for (const i of summary.instances) infos.set(i.id, instanceInfo(i));
   // Events of an instance the file does not describe still need a name (as instanceTable does for arrays).
   for (const id of seen) if (!infos.has(id)) infos.set(id, { id, name: `wasm${id}`, names: [] });
   const instances = [...infos.values()].sort((a, b) => a.id - b.id);

@@ -26,7 +26,17 @@ const CHUNK_EVENTS = 1 << 16;
 export function encodeTraceWindow(trace: TraceStream, header: DataFileHeader, maxEvents: number): TraceWindow {
   const parts: Uint8Array[] = [encodePreamble(), encodeHeader(header)];
   for (const i of trace.instances) {
-    parts.push(encodeInstance({ id: i.id, name: i.name, functionCount: i.names.length, importCount: 0, names: [...i.names] }));
+    parts.push(
+      encodeInstance({
+        id: i.id,
+        name: i.name,
+        functionCount: i.functionCount ?? i.names.length,
+        importCount: i.importCount ?? 0,
+        names: [...i.names],
+        ...(i.thread !== undefined ? { thread: i.thread } : {}),
+        ...(i.sourceLines !== undefined ? { sourceLines: i.sourceLines } : {}),
+      }),
+    );
   }
   const cols: EventColumns = {
     count: 0,

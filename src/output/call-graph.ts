@@ -30,6 +30,7 @@ import { clockHasTime, type TraceStream } from '../ring/event.js';
 import { walkCalls, type CallFrame } from './calls.js';
 import { instanceTable } from './ftrace-text.js';
 import { printable } from './printable.js';
+import { sourceLineOf } from './source-line.js';
 
 export interface CallGraphNode {
   name: string;
@@ -41,11 +42,15 @@ export interface CallGraphNode {
   self: number;
   /** callees in order of first call, keyed by instance:ip */
   children: Map<string, CallGraphNode>;
+  /** `file:line` where the module's DWARF or source map gave one */
+  source?: string;
 }
 
 export interface Backtrace {
   /** outermost caller first, FUNC last; '?' stands for callers the trace does not hold */
   chain: string[];
+  /** the source line of each name in chain, where known */
+  sources: (string | undefined)[];
   hits: number;
   time: number;
 }
@@ -72,7 +77,8 @@ export function hasFunction(trace: TraceStream, func: string): boolean {
 export function computeCallGraph(trace: TraceStream, func: string): CallGraph {
   const table = instanceTable(trace);
   const nameOf = (f: CallFrame): string => functionName(table.get(f.instance), f.ip);
-  const newNode = (name: string): CallGraphNode => ({ name, hits: 0, total: 0, self: 0, children: new Map() });
+  const sourceOf = (f: CallFrame): string | undefined => sourceLineOf(table.get(f.instance), f.ip);
+  const newNode = (name: string, source?: string): CallGraphNode => ({ name, hits: 0, total: 0, self: 0, children: new Map(), ...(source !== undefined ? { source } : {}) });
   const root = newNode(func);
   const backtraces = new Map<string, Backtrace>();
   // The open calls under FUNC and their nodes (a frame is dropped when it closes, so this stays as deep as the stack).
@@ -86,7 +92,7 @@ export function computeCallGraph(trace: TraceStream, func: string): CallGraph {
         const key = `${frame.instance}:${frame.ip}`;
         let node = parentNode.children.get(key);
         if (!node) {
-          node = newNode(nameOf(frame));
+          node = newNode(nameOf(frame), sourceOf(frame));
           parentNode.children.set(key, node);
         }
         node.hits++;
@@ -95,14 +101,24 @@ export function computeCallGraph(trace: TraceStream, func: string): CallGraph {
       }
       if (nameOf(frame) !== func) return;
       const chain: string[] = [];
-      for (let f: CallFrame | null = frame; f; f = f.parent) chain.push(nameOf(f));
-      if (!frame.known) chain.push('?');
+      const sources: (string | undefined)[] = [];
+      for (let f: CallFrame | null = frame; f; f = f.parent) {
+        chain.push(nameOf(f));
+        sources.push(sourceOf(f));
+      }
+      if (!frame.known) (chain.push('?'), sources.push(undefined));
       chain.reverse();
+      sources.reverse();
       const key = chain.join('\n');
       let bt = backtraces.get(key);
       if (!bt) {
-        bt = { chain, hits: 0, time: 0 };
+        bt = { chain, sources, hits: 0, time: 0 };
         backtraces.set(key, bt);
+      }
+      // FUNC merges every instance's function of that name: the first call's line stands for them
+      if (root.source === undefined) {
+        const source = sourceOf(frame);
+        if (source !== undefined) root.source = source;
       }
       bt.hits++;
       root.hits++;
@@ -146,12 +162,18 @@ function indentOf(mask: readonly boolean[], indent: number, line: boolean): stri
   return out;
 }
 
-export function formatCallGraph(graph: CallGraph): string[] {
+export interface CallGraphFormat {
+  /** ` /* file:line *\/` after each name the module's DWARF or source map placed (uftrace's --srcline) */
+  srcline?: boolean;
+}
+
+export function formatCallGraph(graph: CallGraph, options: CallGraphFormat = {}): string[] {
   const { times } = graph;
+  const src = (source: string | undefined): string => (options.srcline && source !== undefined ? ` /* ${source} */` : '');
   const lines: string[] = [`# Function Call Graph for '${printable(graph.func)}'`, '========== BACKTRACE =========='];
   graph.backtraces.forEach((bt, i) => {
     lines.push(` backtrace #${i}: hit ${bt.hits}, ${times ? `time ${formatTime(bt.time, times)}` : `total ${bt.time}`}`);
-    bt.chain.forEach((name, k) => lines.push(`   [${k}] ${printable(name)}`));
+    bt.chain.forEach((name, k) => lines.push(`   [${k}] ${printable(name)}${src(bt.sources[k])}`));
     lines.push('');
   });
   if (graph.backtraces.length === 0) lines.push('');
@@ -162,7 +184,7 @@ export function formatCallGraph(graph: CallGraph): string[] {
   const blank = ' '.repeat(1 + 10 + 2 + 10);
   const mask: boolean[] = [];
   const print = (node: CallGraphNode, parent: CallGraphNode | null, isLast: boolean, indent: number, needsLine: boolean): void => {
-    lines.push(` ${formatTime(node.total, times)}  ${formatTime(node.self, times)} : ${indentOf(mask, indent, needsLine)}(${node.hits}) ${printable(node.name)}`);
+    lines.push(` ${formatTime(node.total, times)}  ${formatTime(node.self, times)} : ${indentOf(mask, indent, needsLine)}(${node.hits}) ${printable(node.name)}${src(node.source)}`);
     const origIndent = indent;
     const branches = node.children.size > 1;
     if (branches) mask[indent++] = true;

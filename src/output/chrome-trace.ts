@@ -21,6 +21,8 @@
  * - Each instance is a process of its own (pid = tid = instance id + 1, as
  *   pid 0 is special to trace viewers), named by `process_name` /
  *   `thread_name` metadata (`name` and `name-id`, the ftrace task).
+ * - With the srcline option, function events carry `args.src`: the
+ *   function's file:line from the module's DWARF or source map.
  * - `ts` is in microseconds, as the format wants, for clock 'perf'. With
  *   clock 'counter' there is no time: `ts` is the sequence number and
  *   durations count events; otherData.timeUnit says 'sequence'.
@@ -39,6 +41,7 @@ import {
 } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { instanceTable } from './ftrace-text.js';
+import { sourceLocationOf } from './source-line.js';
 import { walkCalls } from './calls.js';
 import { StackTraces } from './stack-traces.js';
 
@@ -83,6 +86,8 @@ export function chromePid(instance: number): number {
 export interface ChromeTraceOptions {
   /** the events nest as calls (the tracer's Tracer.nestsCalls): B/E slices; else instants. Default: the trace holds exits */
   calls?: boolean;
+  /** function events carry `args.src`, the function's file:line, where the module's DWARF or source map gave one (about 40 bytes an event, so on request) */
+  srcline?: boolean;
 }
 
 /** The trace as a Chrome trace object. */
@@ -110,6 +115,10 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
     return { pid, tid: pid };
   };
   const nameOf = (instance: number, ip: number): string => functionName(table.get(instance), ip);
+  const srcArgs = (instance: number, ip: number): { args?: { src: string } } => {
+    const src = options.srcline ? sourceLocationOf(table.get(instance), ip) : undefined;
+    return src ? { args: { src: `${src.file}:${src.line}` } } : {};
+  };
   // microseconds to 3 decimals: 0.1, not 0.09999999997671694 (counter clock values are whole already)
   const ns = (us: number): number => Math.round(us * 1000) / 1000;
 
@@ -151,13 +160,13 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
         }
         // Start and end on a nanosecond grid (rounding keeps their order, so children still nest), dur between them.
         const ts = ns(frame.start);
-        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'X', ts, dur: ns(ns(ev.ts) - ts), ...place(ev) });
+        out.push({ name: nameOf(frame.instance, frame.ip), cat: 'function', ph: 'X', ts, dur: ns(ns(ev.ts) - ts), ...place(ev), ...srcArgs(frame.instance, frame.ip) });
       },
       lost(frame, ts, reason) {
         flushStack();
         unfinishedCalls++;
         const name = nameOf(frame.instance, frame.ip);
-        out.push({ name, cat: 'function', ph: 'B', ts: ns(frame.start), ...place(frame) });
+        out.push({ name, cat: 'function', ph: 'B', ts: ns(frame.start), ...place(frame), ...srcArgs(frame.instance, frame.ip) });
         out.push({ name, cat: 'function', ph: 'E', ts: ns(ts), ...place(frame), args: { noExit: reason } });
       },
       other,
@@ -173,7 +182,7 @@ export function writeChromeEvents(trace: TraceStream, out: { push(e: ChromeTrace
           s: 't',
           ts: ev.ts,
           ...place(ev),
-          args: { parent: nameOf(ev.instance, ev.parent) },
+          args: { parent: nameOf(ev.instance, ev.parent), ...srcArgs(ev.instance, ev.ip).args },
         });
       } else {
         other(ev);

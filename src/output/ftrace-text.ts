@@ -33,6 +33,7 @@
  */
 import { HOST_IP, functionName as rawFunctionName } from '../abi/index.js';
 import { printable } from './printable.js';
+import { sourceLineOf } from './source-line.js';
 import {
   EVENT_ENTRY,
   EVENT_EXIT,
@@ -115,6 +116,8 @@ export interface FtraceTextOptions {
   tail?: boolean;
   /** function: print ` <-parent` (print-parent); default on */
   printParent?: boolean;
+  /** each entry ends with ` /* file:line *\/` where the module's DWARF or source map gave one (uftrace's --srcline); default off */
+  srcline?: boolean;
 }
 
 const FUNC_HEADER = [
@@ -212,14 +215,24 @@ class StackPrinter {
   }
 }
 
+/** ` /* file:line *\/` after an entry with --srcline (uftrace's layout), else nothing. */
+function srclineText(options: FtraceTextOptions): (info: TraceInstanceInfo | undefined, ip: number) => string {
+  if (!options.srcline) return () => '';
+  return (info, ip) => {
+    const at = sourceLineOf(info, ip);
+    return at === undefined ? '' : ` /* ${at} */`;
+  };
+}
+
 /** The function tracer's layout (and nop's): one line per entry, with its caller. */
 export function* functionText(trace: TraceStream, options: FtraceTextOptions): Generator<string> {
   yield `# entries-in-buffer/entries-written: ${trace.entries}/${trace.written}   #P:1`;
   yield '#';
-  yield* FUNC_HEADER;
+  for (const l of FUNC_HEADER) yield options.srcline && l.endsWith('FUNCTION') ? `${l} [SOURCE]` : l;
   const table = instanceTable(trace);
   const stacks = new StackPrinter(trace, table);
   const printParent = options.printParent ?? true;
+  const src = srclineText(options);
   for (const ev of trace.events) {
     if (ev.type === EVENT_STACK || ev.type === EVENT_STACK_FRAME) {
       yield* stacks.print(ev);
@@ -229,7 +242,7 @@ export function* functionText(trace: TraceStream, options: FtraceTextOptions): G
     const info = table.get(ev.instance);
     if (ev.type === EVENT_ENTRY) {
       const parent = printParent ? ` <-${functionName(info, ev.parent)}` : '';
-      yield `${context(trace, info, ev)}${functionName(info, ev.ip)}${parent}`;
+      yield `${context(trace, info, ev)}${functionName(info, ev.ip)}${parent}${src(info, ev.ip)}`;
     } else if (ev.type === EVENT_MARKER) {
       yield `${context(trace, info, ev)}tracing_mark_write: ${markerText(ev)}`;
     }
@@ -263,6 +276,7 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
   // more than one thread recorded (record -- node with Workers or children): a TID column, as uftrace prints one
   const threads = new Set([...table.values()].map((i) => i.thread).filter((t) => t !== undefined));
   const tidWidth = threads.size > 1 ? Math.max(3, ...[...threads].map((t) => t.length)) : 0;
+  const src = srclineText(options);
 
   // print_graph_headers_flags()
   let h1 = '#';
@@ -285,7 +299,7 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
     h1 += '  DURATION   ';
     h2 += '   |   |      ';
   }
-  yield `${h1}               FUNCTION CALLS`;
+  yield `${h1}               FUNCTION CALLS${options.srcline ? ' [SOURCE]' : ''}`;
   yield `${h2}               |   |   |   |`;
   if (trace.lost > 0) yield `CPU:0 [LOST ${trace.lost} EVENTS]`;
 
@@ -356,12 +370,12 @@ export function* graphText(trace: TraceStream, options: FtraceTextOptions): Gene
       ) {
         st.depth = ev.depth - 1;
         st.enterFuncs.delete(ev.depth);
-        yield `${p}${duration(next.duration)}${indent(ev.depth)}${functionName(info, ev.ip)}();`;
+        yield `${p}${duration(next.duration)}${indent(ev.depth)}${functionName(info, ev.ip)}();${src(info, ev.ip)}`;
         ahead = events.next();
       } else {
         st.depth = ev.depth;
         st.enterFuncs.set(ev.depth, ev.ip);
-        yield `${p}${fill}${indent(ev.depth)}${functionName(info, ev.ip)}() {`;
+        yield `${p}${fill}${indent(ev.depth)}${functionName(info, ev.ip)}() {${src(info, ev.ip)}`;
       }
     } else if (ev.type === EVENT_EXIT) {
       const p = yield* prologue(ev);

@@ -20,7 +20,9 @@
  * - per call a TYPE_SLICE_BEGIN at its ENTRY and a TYPE_SLICE_END at its
  *   EXIT (Perfetto has no complete events, by design: they would delay
  *   writing); names and categories are interned (InternedData, emitted in
- *   the packet that first uses them). A call that never returned (a trap)
+ *   the packet that first uses them). Where the module's DWARF or source
+ *   map gave a function's file:line, its slices carry an interned
+ *   SourceLocation (the UI shows it in the slice's details). A call that never returned (a trap)
  *   ends where the trace shows it is gone, or at the last timestamp, with a
  *   debug annotation `no_exit` ('unwound' | 'end'). An EXIT whose ENTRY is
  *   not in the trace (overwritten in the ring) is left out;
@@ -34,6 +36,7 @@
 import { functionName } from '../abi/index.js';
 import { EVENT_ENTRY, EVENT_MARKER, traceHasExits, type TraceEvent, type TraceStream } from '../ring/event.js';
 import { instanceTable } from './ftrace-text.js';
+import { sourceLocationOf } from './source-line.js';
 import { walkCalls } from './calls.js';
 import { ProtoWriter } from './protobuf.js';
 import { StackTraces } from './stack-traces.js';
@@ -79,6 +82,7 @@ const TE_TYPE = 9;
 const TE_NAME_IID = 10;
 const TE_TRACK_UUID = 11;
 const TE_NAME = 23;
+const TE_SOURCE_LOCATION_IID = 34;
 const TYPE_SLICE_BEGIN = 1;
 const TYPE_SLICE_END = 2;
 const TYPE_INSTANT = 3;
@@ -89,6 +93,11 @@ const DA_STRING_VALUE = 6;
 const ID_EVENT_CATEGORIES = 1;
 const ID_EVENT_NAMES = 2;
 const ID_DEBUG_ANNOTATION_NAMES = 3;
+const ID_SOURCE_LOCATIONS = 4;
+// SourceLocation (iid = 1)
+const SL_FILE_NAME = 2;
+const SL_FUNCTION_NAME = 3;
+const SL_LINE_NUMBER = 4;
 const IID = 1;
 const IID_NAME = 2;
 
@@ -170,8 +179,9 @@ export function writePerfettoTrace(trace: TraceStream, write: (bytes: Uint8Array
     endPacket();
   }
 
-  // Function names, interned per (instance, ip) the first time a packet uses one.
+  // Function names (and source locations, under the same iid), interned per (instance, ip) the first time a packet uses one.
   const nameIids = new Map<number, number>();
+  const withSource = new Set<number>();
   const nameOf = (instance: number, ip: number): string => functionName(table.get(instance), ip);
   /** opens an event packet on `instance`'s thread track; returns the name iid, interning it in this packet when new */
   const eventPacket = (ts: number, instance: number, ip: number | null): number => {
@@ -182,9 +192,21 @@ export function writePerfettoTrace(trace: TraceStream, write: (bytes: Uint8Array
     if (iid === undefined) {
       iid = nameIids.size + 1;
       nameIids.set(key, iid);
-      w.begin(TP_INTERNED_DATA).begin(ID_EVENT_NAMES).uint(IID, iid).string(IID_NAME, nameOf(instance, ip)).end().end();
+      const name = nameOf(instance, ip);
+      w.begin(TP_INTERNED_DATA).begin(ID_EVENT_NAMES).uint(IID, iid).string(IID_NAME, name).end();
+      const at = sourceLocationOf(table.get(instance), ip);
+      if (at) {
+        withSource.add(iid);
+        w.begin(ID_SOURCE_LOCATIONS).uint(IID, iid).string(SL_FILE_NAME, at.file).string(SL_FUNCTION_NAME, name).uint(SL_LINE_NUMBER, at.line).end();
+      }
+      w.end();
     }
     return iid;
+  };
+  /** the TrackEvent fields naming a function: its name, and its source location where known */
+  const functionFields = (iid: number): void => {
+    w.uint(TE_NAME_IID, iid);
+    if (withSource.has(iid)) w.uint(TE_SOURCE_LOCATION_IID, iid);
   };
   const annotation = (nameIid: number, value: string): void => {
     w.begin(TE_DEBUG_ANNOTATIONS).uint(DA_NAME_IID, nameIid).string(DA_STRING_VALUE, value).end();
@@ -225,7 +247,9 @@ export function writePerfettoTrace(trace: TraceStream, write: (bytes: Uint8Array
       enter(frame, ev) {
         flushStack();
         const iid = eventPacket(ev.ts, frame.instance, frame.ip);
-        w.begin(TP_TRACK_EVENT).uint(TE_TYPE, TYPE_SLICE_BEGIN).uint(TE_TRACK_UUID, track(frame.instance)).uint(TE_CATEGORY_IIDS, CAT_FUNCTION).uint(TE_NAME_IID, iid).end();
+        w.begin(TP_TRACK_EVENT).uint(TE_TYPE, TYPE_SLICE_BEGIN).uint(TE_TRACK_UUID, track(frame.instance)).uint(TE_CATEGORY_IIDS, CAT_FUNCTION);
+        functionFields(iid);
+        w.end();
         endPacket();
       },
       exit(frame, ev) {
@@ -251,7 +275,8 @@ export function writePerfettoTrace(trace: TraceStream, write: (bytes: Uint8Array
       }
       flushStack();
       const iid = eventPacket(ev.ts, ev.instance, ev.ip);
-      w.begin(TP_TRACK_EVENT).uint(TE_TYPE, TYPE_INSTANT).uint(TE_TRACK_UUID, track(ev.instance)).uint(TE_CATEGORY_IIDS, CAT_FUNCTION).uint(TE_NAME_IID, iid);
+      w.begin(TP_TRACK_EVENT).uint(TE_TYPE, TYPE_INSTANT).uint(TE_TRACK_UUID, track(ev.instance)).uint(TE_CATEGORY_IIDS, CAT_FUNCTION);
+      functionFields(iid);
       annotation(DA_CALLER, nameOf(ev.instance, ev.parent));
       w.end();
       endPacket();

@@ -40,6 +40,7 @@ import { clockHasTime, type TraceStream, type TraceInstanceInfo } from '../ring/
 import { functionName } from '../abi/index.js';
 import { walkCalls } from './calls.js';
 import { formatGraphDuration, instanceTable } from './ftrace-text.js';
+import { sourceLineOf } from './source-line.js';
 
 export interface ProfileRow {
   instance: number;
@@ -60,6 +61,8 @@ export interface ProfileRow {
   self: number;
   /** self / calls, 0 without calls */
   selfAvg: number;
+  /** `file:line` where the module's DWARF or source map gave one (printed with ProfileOptions.srcline) */
+  source?: string;
 }
 
 /** Per function hits and times of a trace, unsorted (in order of first appearance). */
@@ -73,6 +76,7 @@ export function computeProfile(trace: TraceStream): ProfileRow[] {
     if (!row) {
       const info: TraceInstanceInfo | undefined = table.get(instance);
       const base = functionName(info, ip);
+      const source = sourceLineOf(info, ip);
       row = {
         instance,
         ip,
@@ -85,6 +89,7 @@ export function computeProfile(trace: TraceStream): ProfileRow[] {
         self: 0,
         selfAvg: 0,
         sumSq: 0,
+        ...(source !== undefined ? { source } : {}),
       };
       rows.set(key, row);
     }
@@ -122,6 +127,8 @@ export interface ProfileOptions {
   limit?: number;
   /** print the time columns; default: clock 'perf' and the trace has completed calls */
   times?: boolean;
+  /** a last column, Source: each function's file:line (uftrace's --srcline) */
+  srcline?: boolean;
 }
 
 /** Rows sorted as formatProfile() prints them: by each key in turn, then by name, instance and ip. */
@@ -150,12 +157,13 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
   if (options.limit !== undefined) sorted = sorted.slice(0, Math.max(0, options.limit));
   const width = Math.max(30, ...sorted.map((r) => printable(r.name).length));
   const head = (a: string, b: string): string => `  ${a.padEnd(width)}  ${b.padStart(10)}`;
+  const src = options.srcline === true;
   let out = '';
   if (times) {
-    out += `${head('Function', 'Hit')}    Time            Avg             Stddev          Self\n`;
-    out += `${head('--------', '---')}    ----            ---             ------          ----\n`;
+    out += `${head('Function', 'Hit')}    Time            Avg             Stddev          Self${src ? '            Source' : ''}\n`;
+    out += `${head('--------', '---')}    ----            ---             ------          ----${src ? '            ------' : ''}\n`;
   } else {
-    out += `${head('Function', 'Hit')}\n${head('--------', '---')}\n`;
+    out += `${head('Function', 'Hit')}${src ? '  Source' : ''}\n${head('--------', '---')}${src ? '  ------' : ''}\n`;
   }
   for (const r of sorted) {
     let line = head(printable(r.name), String(r.hits));
@@ -163,6 +171,7 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
       const cols = [r.total, r.avg, Math.sqrt(r.s2), r.self].map(formatGraphDuration);
       line += `    ${cols.join('    ')}`;
     }
+    if (src) line += `${times ? '    ' : '  '}${r.source ?? ''}`;
     out += `${line.trimEnd()}\n`;
   }
   return out;

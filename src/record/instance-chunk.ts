@@ -17,5 +17,6 @@ export function instanceChunk(inst: TracedInstance): DataFileInstance {
     functionCount: meta.functionCount,
     importCount: meta.importCount,
     names: [...inst.names],
+    ...(meta.sourceLines !== undefined ? { sourceLines: meta.sourceLines } : {}),
   };
 }

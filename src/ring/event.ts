@@ -3,6 +3,7 @@
  * readers see it. Tracers write events; outputs read them and know nothing
  * of how they got there.
  */
+import type { SourceLines } from '../abi/source-lines.js';
 
 export const EVENT_ENTRY = 1;
 export const EVENT_EXIT = 2;
@@ -66,6 +67,8 @@ export interface TraceInstanceInfo {
   functionCount?: number;
   /** the thread that ran it (`pid` or `pid.threadId`), when the recording had more than one */
   thread?: string;
+  /** each function's file:line (FtraceMetadata.sourceLines), when the module had DWARF or a source map */
+  sourceLines?: SourceLines;
 }
 
 /**

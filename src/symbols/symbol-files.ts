@@ -6,7 +6,8 @@
  * - the unstripped build of the same module (a .wasm with a name section):
  *   it must have the same functions (count, imports) and the same code
  *   section layout (abi codeLayout) as the module that was recorded, or it
- *   is refused with a one-line error saying what differs;
+ *   is refused with a one-line error saying what differs; its DWARF line
+ *   table, when it has one, gives the functions' file:line too;
  * - an Emscripten symbol map (`emcc --emit-symbol-map`): `index:name` lines,
  *   index in the function index space;
  * - a name map as JSON (what a wasm-bindgen build script can write from the
@@ -14,7 +15,7 @@
  *
  * No Node APIs: the bytes come from the caller.
  */
-import { codeLayout, findCustomSection, readSections } from '../abi/index.js';
+import { codeLayout, findCustomSection, readSections, readSourceLines, type SourceLines } from '../abi/index.js';
 import { readModuleFunctions } from '../instrument/function-names.js';
 import { parseNameSection } from '../instrument/wasm-binary.js';
 
@@ -28,6 +29,8 @@ export interface SymbolFile {
   names: Map<number, string>;
   /** a module: its function counts and code layout, what a recorded instance must match */
   module?: { functionCount: number; importCount: number; codeLayout: string };
+  /** a module with DWARF (or nothing): each function's file:line, for `--srcline` on a trace of its stripped build */
+  sourceLines?: SourceLines;
 }
 
 export class SymbolFileError extends Error {}
@@ -39,17 +42,29 @@ export function parseSymbolFile(file: string, bytes: Uint8Array): SymbolFile {
   if (WASM_MAGIC.every((b, i) => bytes[i] === b)) {
     let fns: ReturnType<typeof readModuleFunctions>;
     let layout: string;
+    let sourceLines: SourceLines | undefined;
     try {
       fns = readModuleFunctions(bytes);
       layout = codeLayout(bytes);
     } catch (e) {
       throw new SymbolFileError(`${file}: not a valid WebAssembly module: ${(e as Error).message}`);
     }
+    try {
+      sourceLines = readSourceLines(bytes, readSections(bytes));
+    } catch {
+      // damaged DWARF costs the file:line column (--srcline says when no module has one), not the names
+    }
     // Only the name section's names count (readModuleFunctions falls back to exports, imports and func[N]).
     const section = findCustomSection(readSections(bytes), 'name');
     const names = new Map(section ? parseNameSection(bytes, section).functionNames : []);
     if (names.size === 0) throw new SymbolFileError(`${file}: the module has no function names (no name section): it is stripped too`);
-    return { file, kind: 'module', names, module: { functionCount: fns.functionCount, importCount: fns.importCount, codeLayout: layout } };
+    return {
+      file,
+      kind: 'module',
+      names,
+      module: { functionCount: fns.functionCount, importCount: fns.importCount, codeLayout: layout },
+      ...(sourceLines ? { sourceLines } : {}),
+    };
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const trimmed = text.trimStart();

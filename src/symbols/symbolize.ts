@@ -9,6 +9,7 @@
 import type { DataFileInstance } from '../datafile/format.js';
 import type { TraceInstanceInfo, TraceStream } from '../ring/event.js';
 import { SymbolFileError, type SymbolFile } from './symbol-files.js';
+import type { SourceLines } from '../abi/index.js';
 
 export interface NamingOptions {
   symbols?: readonly SymbolFile[];
@@ -64,10 +65,12 @@ function matchInstances(sym: SymbolFile, described: readonly Described[]): { ids
 export function symbolize(trace: TraceStream, described: readonly Described[], options: NamingOptions): Naming {
   const notes: string[] = [];
   const names = new Map<number, string[]>(trace.instances.map((i) => [i.id, [...i.names]]));
+  const lines = new Map<number, SourceLines>();
   for (const sym of options.symbols ?? []) {
     const match = matchInstances(sym, described);
     notes.push(...match.notes);
     for (const id of match.ids) {
+      if (sym.sourceLines && !lines.has(id)) lines.set(id, sym.sourceLines);
       const list = names.get(id);
       if (!list) continue;
       for (const [index, name] of sym.names) if (index < list.length || index < (described.find((d) => d.id === id)?.functionCount ?? 0)) list[index] = name;
@@ -78,7 +81,8 @@ export function symbolize(trace: TraceStream, described: readonly Described[], o
     const list = names.get(i.id)!;
     // holes (indexes past the recorded list) keep the func[N] fallback
     for (let k = 0; k < list.length; k++) if (list[k] === undefined) list[k] = `func[${k}]`;
-    return { id: i.id, name: i.name, names: demangle ? list.map(demangle) : list, ...(i.thread !== undefined ? { thread: i.thread } : {}) };
+    const sourceLines = i.sourceLines ?? lines.get(i.id);
+    return { ...i, names: demangle ? list.map(demangle) : list, ...(sourceLines !== undefined ? { sourceLines } : {}) };
   });
   return { trace: { ...trace, instances }, notes };
 }

@@ -6,7 +6,7 @@
  * visited, so drawing is bounded by what is visible.
  */
 import { formatDuration } from './model.js';
-import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
+import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, sourceTip, type Shared } from './shared.js';
 
 export class FlameGraph {
   readonly root: HTMLDivElement;
@@ -148,6 +148,7 @@ export class FlameGraph {
     const time = f.weight === 'total';
     return (
       `<b>${escapeHtml(s.calls.names[f.name[node]!]!)}</b><br>` +
+      sourceTip(s.calls.sources[f.name[node]!]) +
       (time ? `total ${escapeHtml(formatDuration(f.total[node]!, s.calls.counter))} (${pct}%)<br>` : `${pct}% of calls<br>`) +
       (time && node !== 0 ? `self ${escapeHtml(formatDuration(Math.max(0, f.total[node]! - childTotal), s.calls.counter))}<br>` : '') +
       `calls ${f.calls[node]!}<br>depth ${f.depth[node]!}`

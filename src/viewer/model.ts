@@ -11,6 +11,7 @@ import type { TraceData } from '../ring/event.js';
 import { functionName } from '../abi/index.js';
 import { instanceTable } from '../output/ftrace-text.js';
 import { walkCalls, type CallFrame } from '../output/calls.js';
+import { sourceLineOf } from '../output/source-line.js';
 
 /** the call's EXIT is not in the trace (a trap unwound it, or the trace ends first) */
 export const CALL_NO_EXIT = 1;
@@ -41,6 +42,8 @@ export interface CallTable {
   flags: Uint8Array;
   /** display names: one per (instance, ip) seen, then the flame graph's own labels */
   names: string[];
+  /** per name: the function's file:line, where the module's DWARF or source map gave one */
+  sources: (string | undefined)[];
   lanes: Lane[];
   /** time range of all calls (ts units); 0..1 without calls */
   t0: number;
@@ -100,12 +103,14 @@ export function buildCallTable(trace: TraceData): CallTable {
   // per lane: ip -> name index (ips index a module's functions: dense)
   const nameIds: number[][] = infos.map(() => []);
   const names: string[] = [];
+  const sources: (string | undefined)[] = [];
   const nameOf = (lane: number, ip: number): number => {
     const m = nameIds[lane]!;
     let id = m[ip];
     if (id === undefined) {
       id = names.length;
       names.push(functionName(infos[lane], ip));
+      sources[id] = sourceLineOf(infos[lane], ip);
       m[ip] = id;
     }
     return id;
@@ -339,6 +344,7 @@ export function buildCallTable(trace: TraceData): CallTable {
     lane: laneArr.subarray(0, count),
     flags: flags.subarray(0, count),
     names,
+    sources,
     lanes,
     t0,
     t1,

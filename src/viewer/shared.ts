@@ -75,6 +75,11 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A tooltip line with a function's file:line, or nothing when it has none. */
+export function sourceTip(source: string | undefined): string {
+  return source === undefined ? '' : `<span style="opacity:.75">${escapeHtml(source)}</span><br>`;
+}
+
 /** Shows the tooltip near the pointer, kept inside the window. */
 export function showTip(tip: HTMLElement, html: string, clientX: number, clientY: number): void {
   tip.innerHTML = html;

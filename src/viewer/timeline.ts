@@ -9,7 +9,7 @@
  * pans); drag: pan; double click: show everything.
  */
 import { CALL_NO_ENTRY, CALL_NO_EXIT, firstAbove, firstStartAtOrAfter, formatDuration } from './model.js';
-import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, type Shared } from './shared.js';
+import { DIM, DIM_TEXT, FONT, ROW, TEXT, canvasView, escapeHtml, fitCanvas, fitLabel, hideTip, showTip, sourceTip, type Shared } from './shared.js';
 
 const RULER = 22;
 const LANE_HEAD = 18;
@@ -223,6 +223,7 @@ export class Timeline {
     const lane = c.lanes[c.lane[i]!]!;
     return (
       `<b>${escapeHtml(c.names[c.name[i]!]!)}</b><br>` +
+      sourceTip(c.sources[c.name[i]!]) +
       `duration ${escapeHtml(formatDuration(dur, c.counter))}<br>` +
       `depth ${c.depth[i]!}<br>` +
       `start ${escapeHtml(c.counter ? `#${c.start[i]! - c.t0}` : formatDuration(c.start[i]! - c.t0, false))}` +
