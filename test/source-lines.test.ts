@@ -3,12 +3,15 @@
  * own unit is DWARF 5 and whose libc units are DWARF 4) or a source map at
  * instrument time, kept in the metadata, and the stale DWARF dropped.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSections, readSourceLines, sourceLineMap, SectionId, findSection, ByteReader } from '../src/abi/index.js';
 import { instrument } from '../src/instrument/pass.js';
 import { setCustomSection } from '../src/instrument/wasm-binary.js';
 import { wat } from './helpers/wat.js';
+import { cli } from './helpers/cli.js';
 
 const srcline = new Uint8Array(readFileSync('wasm-fixtures/build/srcline.wasm'));
 
@@ -72,6 +75,24 @@ function vlq(n: number): string {
   return s;
 }
 
+/** A source map's `mappings` for [file offset, source index, 0-based line] segments. */
+function mappingsOf(segments: number[][]): string {
+  let prev = [0, 0, 0];
+  return segments
+    .map((s) => {
+      const text = vlq(s[0]! - prev[0]!) + vlq(s[1]! - prev[1]!) + vlq(s[2]! - prev[2]!) + vlq(0);
+      prev = s;
+      return text;
+    })
+    .join(',');
+}
+
+/** A module whose sourceMappingURL section says `url`. */
+function withSourceMappingUrl(bytes: Uint8Array, url: string): Uint8Array {
+  const text = new TextEncoder().encode(url);
+  return setCustomSection(bytes, 'sourceMappingURL', new Uint8Array([text.length, ...text]));
+}
+
 /** File offsets of each function body's first byte after its size, as a source map's columns count them. */
 function bodyOffsets(bytes: Uint8Array): number[] {
   const code = findSection(readSections(bytes), SectionId.code)!;
@@ -98,16 +119,8 @@ describe('source lines from a source map', () => {
       [a! + 3, 0, 3],
       [b! + 1, 1, 9],
     ];
-    let prev = [0, 0, 0];
-    const mappings = segments
-      .map((s) => {
-        const text = vlq(s[0]! - prev[0]!) + vlq(s[1]! - prev[1]!) + vlq(s[2]! - prev[2]!) + vlq(0);
-        prev = s;
-        return text;
-      })
-      .join(',');
-    const map = JSON.stringify({ version: 3, sourceRoot: 'project/', sources: ['./src/a.c', 'b.c'], names: [], mappings });
-    const result = instrument(setCustomSection(bytes, 'sourceMappingURL', new Uint8Array([12, ...new TextEncoder().encode('app.wasm.map')])), { sourceMap: map });
+    const map = JSON.stringify({ version: 3, sourceRoot: 'project/', sources: ['./src/a.c', 'b.c'], names: [], mappings: mappingsOf(segments) });
+    const result = instrument(withSourceMappingUrl(bytes, 'app.wasm.map'), { sourceMap: map });
     expect(result.metadata.sourceLines).toEqual({
       from: 'source map',
       files: ['project/src/a.c', 'project/b.c'],
@@ -123,5 +136,20 @@ describe('source lines from a source map', () => {
     const bytes = wat('(module (func $f (export "f")))');
     expect(instrument(bytes, { sourceMap: '{"version":2}' }).warnings).toEqual(['no source lines: malformed source map: version 2 (only version 3 is read)']);
     expect(instrument(bytes, { sourceMap: 'nope' }).warnings).toEqual(['no source lines: malformed source map: not JSON']);
+  });
+
+  it('the CLI reads the map the section names: a file next to the module, or a data: URL', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-srcmap-'));
+    const bytes = wat('(module (func $a (export "a")) (func $b (export "b") (call $a)))');
+    const [a, b] = bodyOffsets(bytes);
+    const map = JSON.stringify({ version: 3, sources: ['lib.rs'], names: [], mappings: mappingsOf([[a!, 0, 4], [b!, 0, 8]]) });
+    writeFileSync(path.join(dir, 'app.wasm.map'), map);
+    writeFileSync(path.join(dir, 'app.wasm'), withSourceMappingUrl(bytes, 'app.wasm.map'));
+    writeFileSync(path.join(dir, 'inline.wasm'), withSourceMappingUrl(bytes, `data:application/json;base64,${Buffer.from(map).toString('base64')}`));
+    for (const name of ['app', 'inline']) {
+      const out = path.join(dir, `${name}.out.wasm`);
+      expect(await cli('instrument', path.join(dir, `${name}.wasm`), '-o', out)).toMatchObject({ code: 0 });
+      expect((await cli('list', '--srcline', out)).stdout).toBe('    1      0  a  lib.rs:5\n    2      1  b  lib.rs:9\n');
+    }
   });
 });

@@ -11,6 +11,7 @@ import { diskInstrumentCache } from '../runtime/instrument-cache.js';
 import type { CliIO } from './io.js';
 import { instrumentOnly, type SharedFlags } from './options.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
+import { sourceMapFor } from './source-map-file.js';
 
 export interface PreparedModule {
   binary: Uint8Array;
@@ -29,7 +30,9 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
   const layout = layoutOf(bytes);
   const only = instrumentOnly(flags);
   const cache = flags.cache === false ? undefined : diskInstrumentCache();
-  let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}) };
+  const sourceMap = sourceMapFor(bytes, file);
+  const map = sourceMap !== undefined ? { sourceMap } : {};
+  let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}), ...map };
   const hit = cache?.get(hash, options);
   if (hit) {
     for (const w of hit.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
@@ -41,7 +44,7 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
     // -F globs that select nothing here: instrument everything and let the filter say so
     const selected = only ? instrumentSelecting(instrument, bytes, options) : null;
     if (selected) return selected;
-    options = { exitHooks };
+    options = { exitHooks, ...map };
     return instrumentSelecting(instrument, bytes, options)!;
   });
   for (const w of result.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
