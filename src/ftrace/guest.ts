@@ -74,11 +74,7 @@ export function createGuestApi(ft: GuestHost): GuestApi {
   const api: GuestApi = { imports: undefined as unknown as GuestImports, attach, lastError: null, readText: (b, l) => readText(b, l), onCallback: null };
 
   function attach(instance: WebAssembly.Instance): void {
-    const exports = Object.values(instance.exports);
-    memory = (instance.exports['memory'] as WebAssembly.Memory | undefined) ?? (exports.find((e) => e instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ?? null;
-    const named = instance.exports['__indirect_function_table'];
-    const tables = exports.filter((e): e is WebAssembly.Table => e instanceof WebAssembly.Table);
-    table = named instanceof WebAssembly.Table ? named : tables.length === 1 ? tables[0]! : null;
+    ({ memory, table } = guestMemoryAndTable(instance));
   }
 
   function fail(errno: number, message: string): number {
@@ -87,15 +83,12 @@ export function createGuestApi(ft: GuestHost): GuestApi {
   }
 
   function view(): DataView {
-    if (!memory) throw new FtraceError('the guest exports no memory', ENODEV);
-    return new DataView(memory.buffer);
+    return memoryView(memory);
   }
 
   /** `addr` is the u32 address (callers pass `ptr >>> 0`). */
   function checkStruct(addr: number): void {
-    const dv = view();
-    if (addr === 0 || addr % 4 !== 0) throw new FtraceError(`ops pointer ${addr} is null or unaligned`, EINVAL);
-    if (addr + GUEST_OPS_SIZE > dv.byteLength) throw new FtraceError(`ops pointer ${addr} is outside memory`, EFAULT);
+    checkOpsPointer(view(), addr);
   }
 
   /**
@@ -118,24 +111,12 @@ export function createGuestApi(ft: GuestHost): GuestApi {
     return ops;
   }
 
-  /** `buf` is an address (read as u32), `len` a signed i32. */
   function readText(ptr: number, len: number): string {
-    const dv = view();
-    const buf = ptr >>> 0;
-    if (!Number.isInteger(len) || len < 0) throw new FtraceError(`text length ${len} is negative`, EINVAL);
-    if (buf + len > dv.byteLength) throw new FtraceError(`text at ${buf}+${len} is outside memory`, EFAULT);
-    return new TextDecoder().decode(new Uint8Array(dv.buffer, buf, len));
+    return readGuestText(view(), ptr, len);
   }
 
   function guarded(fn: () => number): number {
-    try {
-      api.lastError = null;
-      return fn();
-    } catch (e) {
-      if (e instanceof FtraceError) return fail(e.errno, e.message);
-      if (e instanceof FilterError) return fail(EINVAL, e.message);
-      throw e;
-    }
+    return errnoCall(api, fn);
   }
 
   api.imports = {
@@ -159,19 +140,8 @@ export function createGuestApi(ft: GuestHost): GuestApi {
         }
         if (typeof fn !== 'function') return fail(EINVAL, `ops at ${addr}: func ${index} is not a function in the table`);
         if (!isCallbackType(fn)) return fail(EINVAL, `ops at ${addr}: func ${index} is not of type (i32 ip, i32 parent_ip) -> ()`);
-        const callback = fn as (ip: number, parentIp: number) => void;
         const ops = opsAt(addr);
-        // The guest's callback takes (i32 ip, i32 parent_ip): HOST is -1 there.
-        ops.func = (ip, parentIp) => {
-          const around = api.onCallback;
-          if (around === null) return callback(ip, parentIp | 0);
-          around.enter();
-          try {
-            callback(ip, parentIp | 0);
-          } finally {
-            around.leave();
-          }
-        };
+        ops.func = guestCallback(api, fn as (ip: number, parentIp: number) => void);
         ft.register(ops);
         dv.setUint32(addr + 4, flags | FTRACE_OPS_FL_INITIALIZED | (ops.flags & (FTRACE_OPS_FL_ENABLED | FTRACE_OPS_FL_DYNAMIC)), true);
         return 0;
@@ -211,6 +181,68 @@ export function createGuestApi(ft: GuestHost): GuestApi {
 }
 
 /**
+ * The ops func that calls a guest's callback: it takes (i32 ip, i32
+ * parent_ip), so HOST is -1 there; api.onCallback (read at each call)
+ * brackets it.
+ */
+export function guestCallback(api: Pick<GuestApi, 'onCallback'>, callback: (ip: number, parentIp: number) => void): (ip: number, parentIp: number) => void {
+  return (ip, parentIp) => {
+    const around = api.onCallback;
+    if (around === null) return callback(ip, parentIp | 0);
+    around.enter();
+    try {
+      callback(ip, parentIp | 0);
+    } finally {
+      around.leave();
+    }
+  };
+}
+
+/** A view of the guest's memory; FtraceError ENODEV without one. */
+export function memoryView(memory: WebAssembly.Memory | null): DataView {
+  if (!memory) throw new FtraceError('the guest exports no memory', ENODEV);
+  return new DataView(memory.buffer);
+}
+
+/** Throws FtraceError EINVAL for a null or unaligned ops pointer, EFAULT for one whose struct is not all inside memory. `addr` is the u32 address. */
+export function checkOpsPointer(dv: DataView, addr: number): void {
+  if (addr === 0 || addr % 4 !== 0) throw new FtraceError(`ops pointer ${addr} is null or unaligned`, EINVAL);
+  if (addr + GUEST_OPS_SIZE > dv.byteLength) throw new FtraceError(`ops pointer ${addr} is outside memory`, EFAULT);
+}
+
+/** UTF-8 text at ptr..ptr+len (`ptr` read as u32, `len` a signed i32); FtraceError EINVAL/EFAULT outside memory. */
+export function readGuestText(dv: DataView, ptr: number, len: number): string {
+  const buf = ptr >>> 0;
+  if (!Number.isInteger(len) || len < 0) throw new FtraceError(`text length ${len} is negative`, EINVAL);
+  if (buf + len > dv.byteLength) throw new FtraceError(`text at ${buf}+${len} is outside memory`, EFAULT);
+  // slice(): a copy, since TextDecoder refuses views of shared memory in browsers
+  return new TextDecoder().decode(new Uint8Array(dv.buffer, buf, len).slice());
+}
+
+/** Runs the body of a guest import: an FtraceError or FilterError becomes -errno, its message in api.lastError; nothing else is caught. */
+export function errnoCall(api: { lastError: string | null }, fn: () => number): number {
+  try {
+    api.lastError = null;
+    return fn();
+  } catch (e) {
+    if (e instanceof FtraceError || e instanceof FilterError) {
+      api.lastError = e.message;
+      return -(e instanceof FtraceError ? e.errno : EINVAL);
+    }
+    throw e;
+  }
+}
+
+/** The guest's memory (`memory`, else the first exported) and function table (`__indirect_function_table`, else the only exported one). */
+export function guestMemoryAndTable(instance: WebAssembly.Instance): { memory: WebAssembly.Memory | null; table: WebAssembly.Table | null } {
+  const exports = Object.values(instance.exports);
+  const memory = (instance.exports['memory'] as WebAssembly.Memory | undefined) ?? (exports.find((e) => e instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ?? null;
+  const named = instance.exports['__indirect_function_table'];
+  const tables = exports.filter((e): e is WebAssembly.Table => e instanceof WebAssembly.Table);
+  return { memory, table: named instanceof WebAssembly.Table ? named : tables.length === 1 ? tables[0]! : null };
+}
+
+/**
  * (module (import "m" "f" (func (param i32 i32)))): linking a table's
  * function to this import succeeds only when its type is exactly the
  * callback's, so a wrong signature is refused at register time rather than
@@ -223,7 +255,7 @@ const CALLBACK_TYPE_PROBE = new Uint8Array([
 ]);
 let probe: WebAssembly.Module | null = null;
 
-function isCallbackType(fn: unknown): boolean {
+export function isCallbackType(fn: unknown): boolean {
   probe ??= new WebAssembly.Module(CALLBACK_TYPE_PROBE);
   try {
     new WebAssembly.Instance(probe, { m: { f: fn as () => void } });

@@ -39,6 +39,7 @@
 import { FilterSpec } from '../abi/filter-spec.js';
 import type { Ftrace } from './ftrace.js';
 import { EINVAL, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FtraceError, type FtraceOps } from './ops.js';
+import { KIND_GUEST, createSharedGuestApi, type SharedGuestApi } from './guest-threads.js';
 import { EAGAIN, ReaderTable, canBlock, readerTableBytes, type ThreadReader } from './shared-rcu.js';
 
 // Header words.
@@ -50,7 +51,7 @@ const MAX_THREADS = 4;
 const TEXT_BYTES = 5;
 const HEADER_WORDS = 8;
 // Words per ops slot.
-const SLOT_WORDS = 8;
+const SLOT_WORDS = 10;
 const S_USED = 0;
 const S_KEY = 1;
 const S_FLAGS = 2;
@@ -58,6 +59,11 @@ const S_REG_SERIAL = 3;
 const S_FILTER_SERIAL = 4;
 const S_FILTER_LEN = 5;
 const S_NOTRACE_LEN = 6;
+/** KIND_HOST: resolved by the thread's resolve(key); KIND_GUEST: a struct at address key, its callback at S_FUNC in each thread's table */
+const S_KIND = 7;
+const S_FUNC = 8;
+export const KIND_HOST = 0;
+export { KIND_GUEST };
 
 export interface SharedStateOptions {
   /** ops registered at once (default 32) */
@@ -120,6 +126,8 @@ function align4(n: number): number {
 /** One registered ops as the description holds it. */
 interface SlotView {
   key: number;
+  kind: number;
+  func: number;
   flags: number;
   regSerial: number;
   filterSerial: number;
@@ -140,7 +148,7 @@ export interface FtraceThreadOptions {
    * first reaches the thread (once per registration). The ops must not be
    * registered; DYNAMIC is set from the registration.
    */
-  resolve(key: number): FtraceOps;
+  resolve?(key: number): FtraceOps;
   /**
    * Whether this thread may block in Atomics.wait (default: found out with
    * canBlock(); false on a browser's main thread). False makes unregister()
@@ -161,7 +169,12 @@ export interface SharedRegisterOptions {
   filter?: string;
   /** set_ftrace_notrace text */
   notrace?: string;
+  /** for KIND_GUEST: the callback's index in the guest's function table (each thread calls its own table's) */
+  func?: number;
 }
+
+/** The local map's key: kind and key together (a guest's address may equal a host key). */
+const localKey = (kind: number, key: number) => kind * 0x1_0000_0000 + (key >>> 0);
 
 /** Binds one thread's Ftrace to a shared state (see the file comment). Close it before the thread ends. */
 export class FtraceThread {
@@ -170,7 +183,9 @@ export class FtraceThread {
   /** this thread's view holds a DYNAMIC ops: dispatch inside a published read-side section */
   private holdsDynamic = false;
   private readonly local = new Map<number, LocalOps>();
-  private readonly resolve: (key: number) => FtraceOps;
+  private readonly resolve: ((key: number) => FtraceOps) | undefined;
+  /** the guest API's imports on this thread, sharing what the guest registers (guest-threads.ts) */
+  private readonly guestSide: SharedGuestApi;
   private readonly skipWait: boolean;
   private readonly blocking: boolean;
 
@@ -185,6 +200,20 @@ export class FtraceThread {
     if (ft.rcu.crossThread !== null) throw new FtraceError('this Ftrace is already bound to a shared state', EINVAL);
     this.reader = state.readers.join();
     ft.rcu.crossThread = this.reader;
+    this.guestSide = createSharedGuestApi(this);
+    this.sync();
+  }
+
+  /**
+   * Ftrace.attach() for this thread's instance, plus what the shared guest
+   * API needs of it (its memory and function table). Use it instead of
+   * ft.attach when the guest registers ops itself.
+   */
+  attach(instance: WebAssembly.Instance): void {
+    this.ft.attach(instance);
+    this.guestSide.attach(instance);
+    // guest ops this thread could not call without a table: apply the description again
+    this.seen = -1;
     this.sync();
   }
 
@@ -229,9 +258,9 @@ export class FtraceThread {
     }
   };
 
-  /** The `ftrace` import module for this thread's instance: the Ftrace's, with the dispatch hooks wrapped. */
+  /** The `ftrace` import module for this thread's instance: the Ftrace's, with the dispatch hooks wrapped and the guest API shared. */
   get imports(): Ftrace['imports'] {
-    return { ...this.ft.imports, mcount: this.mcount, mcount_exit: this.mcountExit };
+    return { ...this.ft.imports, ...this.guestSide.imports, mcount: this.mcount, mcount_exit: this.mcountExit };
   }
 
   /** Applies the shared description now if it changed. */
@@ -253,18 +282,24 @@ export class FtraceThread {
 
   // ------------------------------------------------------------------ writers
 
-  /** register_ftrace_function() for every thread: EBUSY when `key` is registered already. */
-  register(key: number, options: SharedRegisterOptions = {}): void {
+  /**
+   * register_ftrace_function() for every thread: EBUSY when `key` is
+   * registered already. `kind` KIND_GUEST is the guest API's (key: the
+   * struct's address, options.func: its callback).
+   */
+  register(key: number, options: SharedRegisterOptions = {}, kind = KIND_HOST): void {
     const filter = options.filter ?? '';
     const notrace = options.notrace ?? '';
     this.checkText(filter);
     this.checkText(notrace);
     this.write(() => {
-      if (this.find(key) >= 0) throw new FtraceError(`ops ${key} is already registered`, 16);
+      if (this.find(key, kind) >= 0) throw new FtraceError(`ops ${key} is already registered`, 16);
       const s = this.freeSlot();
       const slots = this.state.slots;
       const at = s * SLOT_WORDS;
       slots[at + S_KEY] = key;
+      slots[at + S_KIND] = kind;
+      slots[at + S_FUNC] = options.func ?? 0;
       slots[at + S_FLAGS] = options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0;
       slots[at + S_REG_SERIAL] = this.nextSerial();
       this.writeText(s, filter, notrace);
@@ -282,30 +317,40 @@ export class FtraceThread {
    * callback, a wait cycle with another thread doing the same throws
    * EDEADLK (the ops is unregistered then, but not yet safe to free).
    */
-  unregister(key: number): void {
-    const dynamic = this.dynamicSlot(key);
+  unregister(key: number, kind = KIND_HOST): void {
+    const dynamic = this.dynamicSlot(key, kind);
     if (dynamic && !this.skipWait && !this.blocking) {
       throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
     }
-    this.unpublish(key);
+    this.unpublish(key, kind);
     if (dynamic && !this.skipWait) this.reader.synchronize(this.ft.rcu.inReadSection);
   }
 
   /** unregister() that never blocks: resolves when the ops may be freed. */
-  async unregisterAsync(key: number): Promise<void> {
-    const dynamic = this.dynamicSlot(key);
-    this.unpublish(key);
+  async unregisterAsync(key: number, kind = KIND_HOST): Promise<void> {
+    const dynamic = this.dynamicSlot(key, kind);
+    this.unpublish(key, kind);
     if (dynamic && !this.skipWait) await this.reader.synchronizeAsync();
   }
 
-  /** ftrace_set_filter() for every thread; text that matches nothing in this thread's module is a FilterError. */
-  setFilter(key: number, text: string, reset = true): void {
-    this.changeText(key, text, reset, 'filter');
+  /** ftrace_set_filter() for every thread; text that matches nothing in this thread's module is an FtraceError (EINVAL). */
+  setFilter(key: number, text: string, reset = true, kind = KIND_HOST): void {
+    this.changeText(key, kind, text, reset, 'filter');
   }
 
   /** ftrace_set_notrace() for every thread. */
-  setNotrace(key: number, text: string, reset = true): void {
-    this.changeText(key, text, reset, 'notrace');
+  setNotrace(key: number, text: string, reset = true, kind = KIND_HOST): void {
+    this.changeText(key, kind, text, reset, 'notrace');
+  }
+
+  /** Whether `key` (of `kind`) is registered in the shared state now. */
+  isRegistered(key: number, kind = KIND_HOST): boolean {
+    return this.find(key, kind) >= 0;
+  }
+
+  /** Whether this thread may block (the option, or canBlock()). */
+  get mayBlock(): boolean {
+    return this.blocking;
   }
 
   /** A grace period across threads, never blocking: resolves once every thread then inside a read-side section has left it. */
@@ -321,9 +366,9 @@ export class FtraceThread {
     void this.reader.synchronizeAsync().then(() => this.ft.callRcu(cb));
   }
 
-  /** The keys registered in the shared state now. */
+  /** The host keys registered in the shared state now. */
   get registeredKeys(): number[] {
-    return this.readAll()?.map((s) => s.key) ?? [];
+    return this.readAll()?.filter((s) => s.kind === KIND_HOST).map((s) => s.key) ?? [];
   }
 
   /** Unbinds: this thread's ops are unregistered locally and its reader slot freed. Call it outside any dispatch. */
@@ -336,16 +381,16 @@ export class FtraceThread {
 
   // ------------------------------------------------------------------ internals
 
-  private dynamicSlot(key: number): boolean {
+  private dynamicSlot(key: number, kind: number): boolean {
     const views = this.readAll();
-    const v = views?.find((s) => s.key === key);
+    const v = views?.find((s) => s.key === key && s.kind === kind);
     if (views && !v) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
     return v ? (v.flags & FTRACE_OPS_FL_DYNAMIC) !== 0 : true;
   }
 
-  private unpublish(key: number): void {
+  private unpublish(key: number, kind: number): void {
     this.write(() => {
-      const s = this.find(key);
+      const s = this.find(key, kind);
       if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
       Atomics.store(this.state.slots, s * SLOT_WORDS + S_USED, 0);
     });
@@ -353,12 +398,12 @@ export class FtraceThread {
     this.sync();
   }
 
-  private changeText(key: number, text: string, reset: boolean, which: 'filter' | 'notrace'): void {
+  private changeText(key: number, kind: number, text: string, reset: boolean, which: 'filter' | 'notrace'): void {
     const spec = FilterSpec.parse(text);
     const missing = spec.unmatched([this.ft.filterUniverse])[0];
     if (missing) throw new FtraceError(`'${missing.text}' matches no function`, EINVAL);
     this.write(() => {
-      const s = this.find(key);
+      const s = this.find(key, kind);
       if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
       const v = this.readSlot(s);
       const old = which === 'filter' ? v.filter : v.notrace;
@@ -397,10 +442,14 @@ export class FtraceThread {
     return Atomics.add(this.state.header, SERIAL, 1) + 1;
   }
 
-  private find(key: number): number {
+  private find(key: number, kind: number): number {
     const slots = this.state.slots;
     const n = this.state.header[MAX_OPS]!;
-    for (let s = 0; s < n; s++) if (Atomics.load(slots, s * SLOT_WORDS + S_USED) === 1 && slots[s * SLOT_WORDS + S_KEY] === key) return s;
+    key |= 0;
+    for (let s = 0; s < n; s++) {
+      const at = s * SLOT_WORDS;
+      if (Atomics.load(slots, at + S_USED) === 1 && slots[at + S_KEY] === key && slots[at + S_KIND] === kind) return s;
+    }
     return -1;
   }
 
@@ -430,6 +479,8 @@ export class FtraceThread {
     const decode = (from: number, len: number) => (len === 0 ? '' : new TextDecoder().decode(text.slice(from, from + Math.min(len, size))));
     return {
       key: slots[at + S_KEY]!,
+      kind: slots[at + S_KIND]!,
+      func: slots[at + S_FUNC]!,
       flags: slots[at + S_FLAGS]!,
       regSerial: slots[at + S_REG_SERIAL]!,
       filterSerial: slots[at + S_FILTER_SERIAL]!,
@@ -460,7 +511,7 @@ export class FtraceThread {
       g = Atomics.load(this.state.header, GENERATION);
       views = this.readAll();
     } while (views === null || Atomics.load(this.state.header, GENERATION) !== g);
-    const byKey = new Map(views.map((v) => [v.key, v]));
+    const byKey = new Map(views.map((v) => [localKey(v.kind, v.key), v]));
     const ft = this.ft;
     for (const [key, l] of this.local) {
       const v = byKey.get(key);
@@ -469,13 +520,16 @@ export class FtraceThread {
       this.local.delete(key);
     }
     for (const v of views) {
-      let l = this.local.get(v.key);
+      const key = localKey(v.kind, v.key);
+      let l = this.local.get(key);
       if (!l) {
-        const ops = this.resolve(v.key);
+        // No ops on this thread (no resolve for host keys, no instance yet for a guest's): it does not run here.
+        const ops = v.kind === KIND_GUEST ? this.guestSide.resolve(v.key >>> 0, v.func) : (this.resolve?.(v.key) ?? null);
+        if (ops === null) continue;
         if (ops.flags & FTRACE_OPS_FL_ENABLED) throw new FtraceError(`resolve(${v.key}) returned a registered ops`, EINVAL);
         ops.flags = (ops.flags & ~FTRACE_OPS_FL_DYNAMIC) | (v.flags & FTRACE_OPS_FL_DYNAMIC);
         l = { ops, regSerial: v.regSerial, filterSerial: -1 };
-        this.local.set(v.key, l);
+        this.local.set(key, l);
       }
       if (l.filterSerial === v.filterSerial) continue;
       l.filterSerial = v.filterSerial;
