@@ -78,7 +78,7 @@ if (!isMainThread) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const quick = argv.includes('--quick');
-  const rounds = Number(opt('--rounds') ?? (quick ? 5 : 51));
+  const rounds = Number(opt('--rounds') ?? (quick ? 5 : 101));
   const n = Number(opt('--n') ?? (quick ? 20 : 24));
   const { watToBinary, FIB_WAT } = await import('../dist/bench/build.js');
   const { instrument } = await import('../dist/index.js');
@@ -89,7 +89,7 @@ if (!isMainThread) {
   const results = [];
   for (const mode of MODES) {
     const got = await new Promise((resolve, reject) => {
-      const w = new Worker(new URL(import.meta.url), { workerData: { mode, binary, n, rounds, sampleMs: quick ? 2 : 10 } });
+      const w = new Worker(new URL(import.meta.url), { workerData: { mode, binary, n, rounds, sampleMs: quick ? 2 : 5 } });
       w.once('message', resolve);
       w.once('error', reject);
     });
