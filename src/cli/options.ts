@@ -27,6 +27,23 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/**
+ * uftrace's `-f/--output-fields` list: `a,b` (these, in this order), `+a,b`
+ * (the defaults, then these), `all`, `none`; an unknown name is a usage error.
+ */
+export function outputFields<F extends string>(known: readonly F[], defaults: readonly F[], all: readonly F[] = known): (value: string) => F[] {
+  return (value) => {
+    const add = value.startsWith('+');
+    const names = (add ? value.slice(1) : value).split(',').map((f) => f.trim()).filter(Boolean);
+    if (names.length === 1 && names[0] === 'none' && !add) return [];
+    if (names.length === 1 && names[0] === 'all' && !add) return [...all];
+    for (const n of names) if (!known.includes(n as F)) throw new InvalidArgumentError(`unknown field '${n}' (${known.join(', ')}, all, none)`);
+    const out = add ? [...defaults] : [];
+    for (const n of names as F[]) if (!out.includes(n)) out.push(n);
+    return out;
+  };
+}
+
 /** A duration: `100` (microseconds), `100us`, `2ms`, `1.5s`, `300ns`. Returns microseconds. */
 export function duration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ns|us|ms|s)?$/.exec(value.trim());

@@ -5,15 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filterStream, isEmptyFilter } from '../output/filter.js';
-import { computeProfile, formatProfile, type ProfileSort } from '../output/profile.js';
+import { DEFAULT_PROFILE_FIELDS, PROFILE_FIELDS, computeProfile, formatProfile, isTimeField, type ProfileField, type ProfileSort } from '../output/profile.js';
 import { diffProfiles, formatProfileDiff } from '../output/profile-diff.js';
-import { clockHasTime } from '../ring/event.js';
+import { clockHasTime, traceHasExits } from '../ring/event.js';
 import { encodeTraceWindow } from '../datafile/window.js';
 import { viewerHtml } from '../viewer/page.js';
 import { CliError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CommandContext } from './context.js';
-import { addSharedOptions, positiveInt, type SharedFlags } from './options.js';
+import { addSharedOptions, outputFields, positiveInt, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE, openNamedDataFile, openTrace, readFilterOf } from './trace-file.js';
 
 /**
@@ -41,6 +41,11 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       for (const k of keys) if (!SORTS.includes(k as ProfileSort)) throw new InvalidArgumentError(`unknown column '${k}' (${SORTS.join(', ')})`);
       return keys;
     })
+    .option(
+      '-f, --output-fields <fields>',
+      `the columns after Function, in order (uftrace's names): ${Object.keys(PROFILE_FIELDS).join(', ')}; 'all', 'none', or '+f,g' for the default columns (${DEFAULT_PROFILE_FIELDS.join(',')}) and these`,
+      outputFields(Object.keys(PROFILE_FIELDS) as ProfileField[], DEFAULT_PROFILE_FIELDS),
+    )
     .option('--diff <other>', 'compare with another data file: per function, calls, total and self time in both, and the change')
     .option('-n, --limit <rows>', 'print at most this many rows', positiveInt)
     .option('--html <file>', 'write the trace viewer (timeline, flame graph, profile) as one HTML page with the trace inside')
@@ -56,10 +61,11 @@ Examples:
   $ wasm-ftrace report
   $ wasm-ftrace report -s self -n 20 trace.data
   $ wasm-ftrace report -s calls,total           # by calls, ties by total time
+  $ wasm-ftrace report -f call,total-min,total-max,self   # shortest and longest call
   $ wasm-ftrace report --diff after.data before.data   # what changed from before to after
   $ wasm-ftrace report -F 'png_*' --time-filter 10us
   $ wasm-ftrace report --html trace.html     # open it in a browser; works offline`,
-  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort[]; limit?: number; html?: string; htmlEvents?: number; diff?: string }) => {
+  ).action(async (file: string, flags: SharedFlags & { sort?: ProfileSort[]; limit?: number; html?: string; htmlEvents?: number; diff?: string; outputFields?: ProfileField[] }) => {
     if (flags.html !== undefined) {
       await writeHtml(file, flags.html, flags, ctx, flags.htmlEvents ?? HTML_WINDOW_EVENTS);
       return;
@@ -73,7 +79,14 @@ Examples:
       ctx.io.stdout(formatProfileDiff(rows, { times, ...(flags.limit ? { limit: flags.limit } : {}) }));
       return;
     }
-    ctx.io.stdout(formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}), srcline: flags.srcline === true }));
+    const fields = flags.outputFields;
+    const timeField = fields?.find(isTimeField);
+    if (timeField !== undefined && !(clockHasTime(trace.clock) && traceHasExits(trace))) {
+      throw new CliError(`-f ${timeField}: ${file} has no call times (${clockHasTime(trace.clock) ? 'no EXIT events: record with -t function_graph' : `clock ${trace.clock} counts events`})`);
+    }
+    ctx.io.stdout(
+      formatProfile(trace, { ...(flags.sort ? { sort: flags.sort } : {}), ...(flags.limit ? { limit: flags.limit } : {}), srcline: flags.srcline === true, ...(fields ? { fields } : {}) }),
+    );
   });
 }
 

@@ -110,8 +110,12 @@ export interface FtraceTextOptions {
   layout?: 'function' | 'graph';
   /** graph: the TASK/PID column (funcgraph-proc); default on when the trace holds more than one instance */
   proc?: boolean;
-  /** graph: the absolute time column (funcgraph-abstime); clock 'counter' always shows its counter there */
+  /** graph: the absolute time column (funcgraph-abstime); default off, on for clock 'counter', which shows its counter there */
   abstime?: boolean;
+  /** graph: the DURATION column (funcgraph-duration); default on, except for clock 'counter', which has no durations */
+  duration?: boolean;
+  /** graph: the TID column; default on when the trace holds more than one thread (never when it names none) */
+  tid?: boolean;
   /** graph: name every closing brace, `} /* foo *\/` (funcgraph-tail); default off */
   tail?: boolean;
   /** function: print ` <-parent` (print-parent); default on */
@@ -269,13 +273,14 @@ interface GraphState {
 export function* graphText(trace: TraceStream, options: FtraceTextOptions): Generator<string> {
   const table = instanceTable(trace);
   const counter = trace.clock === 'counter';
-  const showDuration = !counter;
-  const timeColumn = counter || (options.abstime ?? false);
+  const showDuration = !counter && (options.duration ?? true);
+  const timeColumn = options.abstime ?? counter;
   const proc = options.proc ?? table.size > 1;
   const tail = options.tail ?? false;
   // more than one thread recorded (record -- node with Workers or children): a TID column, as uftrace prints one
   const threads = new Set([...table.values()].map((i) => i.thread).filter((t) => t !== undefined));
-  const tidWidth = threads.size > 1 ? Math.max(3, ...[...threads].map((t) => t.length)) : 0;
+  // (a recording of one thread does not name it: no column to show then)
+  const tidWidth = (options.tid ?? threads.size > 1) && threads.size > 0 ? Math.max(3, ...[...threads].map((t) => t.length)) : 0;
   const src = srclineText(options);
 
   // print_graph_headers_flags()

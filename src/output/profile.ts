@@ -63,6 +63,11 @@ export interface ProfileRow {
   selfAvg: number;
   /** `file:line` where the module's DWARF or source map gave one (printed with ProfileOptions.srcline) */
   source?: string;
+  /** shortest and longest completed call, inclusive and self (computeProfile sets them; 0 without calls) */
+  min?: number;
+  max?: number;
+  selfMin?: number;
+  selfMax?: number;
 }
 
 /** Per function hits and times of a trace, unsorted (in order of first appearance). */
@@ -89,6 +94,10 @@ export function computeProfile(trace: TraceStream): ProfileRow[] {
         self: 0,
         selfAvg: 0,
         sumSq: 0,
+        min: Infinity,
+        max: 0,
+        selfMin: Infinity,
+        selfMax: 0,
         ...(source !== undefined ? { source } : {}),
       };
       rows.set(key, row);
@@ -105,6 +114,10 @@ export function computeProfile(trace: TraceStream): ProfileRow[] {
       row.total += ev.duration;
       row.sumSq += ev.duration * ev.duration;
       row.self += self;
+      row.min = Math.min(row.min!, ev.duration);
+      row.max = Math.max(row.max!, ev.duration);
+      row.selfMin = Math.min(row.selfMin!, self);
+      row.selfMax = Math.max(row.selfMax!, self);
     },
   });
   return [...rows.values()].map(({ sumSq, ...row }) => {
@@ -114,6 +127,7 @@ export function computeProfile(trace: TraceStream): ProfileRow[] {
       row.selfAvg = row.self / n;
     }
     if (n > 1) row.s2 = Math.max(0, (n * sumSq - row.total * row.total) / (n * (n - 1)));
+    if (n === 0) row.min = row.selfMin = 0;
     return row;
   });
 }
@@ -129,6 +143,33 @@ export interface ProfileOptions {
   times?: boolean;
   /** a last column, Source: each function's file:line (uftrace's --srcline) */
   srcline?: boolean;
+  /** the columns after Function, in this order (uftrace's report -f names); default: call, and with times total, total-avg, stddev, self */
+  fields?: readonly ProfileField[];
+}
+
+/**
+ * The columns `report -f` takes, by uftrace's names (`call` is ftrace's Hit,
+ * `total-avg` its Avg); `stddev` is the kernel's s^2 as a time. A time
+ * column needs a trace with times (clock perf or worker, EXIT events).
+ */
+export const PROFILE_FIELDS = {
+  call: { label: 'Hit', count: (r: ProfileRow) => r.hits },
+  total: { label: 'Time', time: (r: ProfileRow) => r.total },
+  'total-avg': { label: 'Avg', time: (r: ProfileRow) => r.avg },
+  'total-min': { label: 'Min', time: (r: ProfileRow) => r.min },
+  'total-max': { label: 'Max', time: (r: ProfileRow) => r.max },
+  stddev: { label: 'Stddev', time: (r: ProfileRow) => Math.sqrt(r.s2) },
+  self: { label: 'Self', time: (r: ProfileRow) => r.self },
+  'self-avg': { label: 'Self avg', time: (r: ProfileRow) => r.selfAvg },
+  'self-min': { label: 'Self min', time: (r: ProfileRow) => r.selfMin },
+  'self-max': { label: 'Self max', time: (r: ProfileRow) => r.selfMax },
+} as const;
+export type ProfileField = keyof typeof PROFILE_FIELDS;
+export const DEFAULT_PROFILE_FIELDS: readonly ProfileField[] = ['call', 'total', 'total-avg', 'stddev', 'self'];
+
+/** Whether a column prints a time (and so needs a trace with times). */
+export function isTimeField(field: ProfileField): boolean {
+  return 'time' in PROFILE_FIELDS[field];
 }
 
 /** Rows sorted as formatProfile() prints them: by each key in turn, then by name, instance and ip. */
@@ -156,23 +197,24 @@ export function formatProfileRows(rows: readonly ProfileRow[], options: ProfileO
   let sorted = sortProfile(rows, options.sort ?? (times ? 'total' : 'hits'));
   if (options.limit !== undefined) sorted = sorted.slice(0, Math.max(0, options.limit));
   const width = Math.max(30, ...sorted.map((r) => printable(r.name).length));
-  const head = (a: string, b: string): string => `  ${a.padEnd(width)}  ${b.padStart(10)}`;
-  const src = options.srcline === true;
-  let out = '';
-  if (times) {
-    out += `${head('Function', 'Hit')}    Time            Avg             Stddev          Self${src ? '            Source' : ''}\n`;
-    out += `${head('--------', '---')}    ----            ---             ------          ----${src ? '            ------' : ''}\n`;
-  } else {
-    out += `${head('Function', 'Hit')}${src ? '  Source' : ''}\n${head('--------', '---')}${src ? '  ------' : ''}\n`;
-  }
+  const fields = (options.fields ?? DEFAULT_PROFILE_FIELDS).filter((f) => times || !isTimeField(f));
+  // a count is right-aligned in 10 columns after 2 spaces; a time is ftrace's 12-column duration after 4
+  const cell = (f: ProfileField | 'source', text: string, header: boolean): string => {
+    if (f === 'source') return `${fields.length > 0 && isTimeField(fields[fields.length - 1]!) ? '    ' : '  '}${text}`;
+    return isTimeField(f) ? `    ${header ? text.padEnd(12) : text}` : `  ${text.padStart(10)}`;
+  };
+  const columns: (ProfileField | 'source')[] = [...fields, ...(options.srcline ? (['source'] as const) : [])];
+  const label = (f: ProfileField | 'source'): string => (f === 'source' ? 'Source' : PROFILE_FIELDS[f].label);
+  const row = (name: string, texts: string[], header: boolean): string => `${`  ${name.padEnd(width)}${columns.map((f, i) => cell(f, texts[i]!, header)).join('')}`.trimEnd()}\n`;
+  let out = row('Function', columns.map(label), true);
+  out += row('--------', columns.map((f) => '-'.repeat(label(f).length)), true);
   for (const r of sorted) {
-    let line = head(printable(r.name), String(r.hits));
-    if (times) {
-      const cols = [r.total, r.avg, Math.sqrt(r.s2), r.self].map(formatGraphDuration);
-      line += `    ${cols.join('    ')}`;
-    }
-    if (src) line += `${times ? '    ' : '  '}${r.source ?? ''}`;
-    out += `${line.trimEnd()}\n`;
+    const texts = columns.map((f) => {
+      if (f === 'source') return r.source ?? '';
+      const def = PROFILE_FIELDS[f];
+      return 'count' in def ? String(def.count(r)) : formatGraphDuration(def.time(r) ?? 0);
+    });
+    out += row(printable(r.name), texts, false);
   }
   return out;
 }
