@@ -79,8 +79,14 @@ export interface RunOutcome {
   mcountExit: number;
   /** hook calls that break the rules: ip/parent_ip out of range, exits that do not nest */
   mcountErrors: string[];
-  /** oracle: entries whose reported caller is a function while the engine shows JS (or a tail call) below */
-  looseParents: number;
+  /** oracle: entries after a tail call, whose function parent is not checked (the engine no longer shows the caller) */
+  tailCallParents: number;
+  /**
+   * oracle: entries from JS that name as parent the function whose indirect
+   * call trapped in the step before (README, Limits: the trap left that
+   * call's caller token, which a function callable through a table takes)
+   */
+  staleAfterTrap: number;
 }
 
 export interface RunOptions {
@@ -108,6 +114,10 @@ export interface RunOptions {
    * `tailCalls`: the module has return_call*, after which the engine's stack
    * no longer holds the caller the pass reports: a function parent is then
    * not checked (a HOST parent still must have JS or nothing below it).
+   * One other mismatch is the pass's known limit, allowed exactly: after a
+   * step trapped in an indirect call (null slot, wrong signature, index out
+   * of bounds), the first entry from JS may name the trapping function.
+   * Every other mismatch fails.
    */
   oracle?: { tailCalls: boolean };
   /** a deliberately broken pass, emulated at the hook (what the oracle must catch; see test/fuzz.test.ts) */
@@ -117,9 +127,15 @@ export interface RunOptions {
 /**
  * The pass mutations the differential check alone cannot see: every parent
  * reported as HOST, no prologue in every other function (their entries and
- * exits never reach the host), the wrong function named in every event.
+ * exits never reach the host), the wrong function named in every event, and
+ * every entry from JS claiming the function entered last as its caller (a
+ * stale caller token; an oracle that counted such parents instead of
+ * failing them let this one through).
  */
-export type PassMutation = 'parent-host' | 'drop-odd-prologues' | 'wrong-ip';
+export type PassMutation = 'parent-host' | 'drop-odd-prologues' | 'wrong-ip' | 'stale-caller';
+
+/** V8's traps at call_indirect / call_ref: the call's caller token was set, its callee never ran. */
+const INDIRECT_CALL_TRAP = /null function or function signature mismatch|table index is out of bounds|dereferencing a null pointer/;
 
 /** Wasm function indices on the current stack, innermost first, with -1 for each run of JS frames between them. */
 function stackFrames(depth = Infinity): number[] {
@@ -323,7 +339,7 @@ function hashBytes(b: Uint8Array): string {
  * starts with `__ftrace_` are ignored.
  */
 export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOptions = {}): RunOutcome {
-  const out: RunOutcome = { compiled: false, instantiated: false, steps: [], calls: 0, uncallable: 0, hostLimit: false, mcount: 0, mcountAtStart: 0, mcountExit: 0, mcountErrors: [], looseParents: 0 };
+  const out: RunOutcome = { compiled: false, instantiated: false, steps: [], calls: 0, uncallable: 0, hostLimit: false, mcount: 0, mcountAtStart: 0, mcountExit: 0, mcountErrors: [], tailCallParents: 0, staleAfterTrap: 0 };
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
@@ -377,6 +393,9 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
   };
   // Functions entered and not yet exited (exit hooks only).
   const open: number[] = [];
+  // oracle: the function whose indirect call trapped in the last step, until the next entry
+  let trappedCaller: number | undefined;
+  const inputIndex = (index: number): number => (index >= shape.funcImports + shift ? index - shift : index);
   const hookError = (msg: string): void => {
     if (out.mcountErrors.length < 5) out.mcountErrors.push(msg);
   };
@@ -453,11 +472,14 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
   if (options.instrumented) {
     const n = options.functionCount ?? Infinity;
     // The engine's index of a defined function is the input's plus the hook imports.
-    const inputIp = (index: number): number => (index >= shape.funcImports + shift ? index - shift : index);
+    const inputIp = inputIndex;
     const oracle = options.oracle;
     const mutation = options.mutation;
     const checkEntry = (ip: number, parent: number): void => {
       if (!oracle) return;
+      // the first prologue after a trap takes (and resets) whatever token the trap left
+      const trapped = trappedCaller;
+      trappedCaller = undefined;
       // the whole stack only to compare it with the open entries; else the hook's frames, the callee and its caller
       const frames = stackFrames(options.exitHooks ? Infinity : 8);
       const here = frames[0];
@@ -465,14 +487,11 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
       const below = frames[1];
       const expected = below === undefined || below < 0 ? -1 : inputIp(below);
       if (parent !== expected) {
-        // A function parent where the engine shows JS below: the one-shot caller
-        // token naming a caller that did not make this call (a table call into
-        // an import that re-enters an escaping function; DESIGN.md: the host
-        // trusts the token only where its shadow stack agrees). Counted, not
-        // failed, until the pass can tell those apart. After a tail call the
-        // engine shows the caller's caller. A HOST parent with wasm below is
-        // always wrong.
-        if (parent !== -1 && (expected === -1 || oracle.tailCalls)) out.looseParents++;
+        // After a tail call the engine shows the caller's caller: a function parent is not checked then.
+        if (parent !== -1 && oracle.tailCalls) out.tailCallParents++;
+        // An indirect call that trapped before its callee ran left its token (callee: any slot),
+        // and this function, callable through a table, took it: the limit README states.
+        else if (parent !== -1 && expected === -1 && parent === trapped) out.staleAfterTrap++;
         else return hookError(`oracle: mcount(${ip}, ${parent}) called from ${expected === -1 ? 'HOST' : expected}`);
       }
       if (options.exitHooks) {
@@ -481,12 +500,15 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
         if (onStack.join(' ') !== open_.join(' ')) hookError(`oracle: at mcount(${ip}) the engine's wasm frames are [${onStack.join(' ')}], the open entries [${open_.join(' ')}]`);
       }
     };
+    let lastEntered = -1;
     const ftrace: Record<string, unknown> = {
       mcount: (ip: number, parent: number) => {
         if (mutation === 'parent-host') parent = -1;
+        else if (mutation === 'stale-caller' && parent === -1) parent = lastEntered;
         else if (mutation === 'wrong-ip') ip = ip + 1 < n ? ip + 1 : shape.funcImports;
         else if (mutation === 'drop-odd-prologues' && ip % 2 === 1) return;
         checkEntry(ip, parent);
+        lastEntered = ip;
         out.mcount++;
         if (!(ip >= shape.funcImports && ip < n)) hookError(`mcount(${ip}, ${parent}): ip is not a defined function`);
         else if (!(parent === -1 || (parent >= shape.funcImports && parent < n))) hookError(`mcount(${ip}, ${parent}): bad parent_ip`);
@@ -526,6 +548,10 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
         throw new HostLimit();
       }
       outcome = `throw ${formatError(e, fnName)}`;
+      if (e instanceof WebAssembly.RuntimeError && INDIRECT_CALL_TRAP.test(e.message)) {
+        const frame = /wasm-function\[(\d+)\]/.exec(e.stack ?? '');
+        if (frame) trappedCaller = inputIndex(Number(frame[1]));
+      }
     }
     out.steps.push({ what, outcome, log });
   };
@@ -641,7 +667,7 @@ export type Verdict =
   /** the original does not run on this engine, or the harness cannot read it: nothing to compare */
   | { status: 'skip'; reason: string }
   /** the transcripts agree (up to a host limit, if `hostLimit`) */
-  | { status: 'agree'; calls: number; uncallable: number; mcount: number; mcountExit: number; hostLimit: boolean; instantiated: boolean }
+  | { status: 'agree'; calls: number; uncallable: number; mcount: number; mcountExit: number; hostLimit: boolean; instantiated: boolean; staleAfterTrap: number; tailCallParents: number }
   | { status: 'disagree'; reason: string };
 
 export interface InstrumentVariant {
@@ -680,6 +706,8 @@ export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variant
 
   let mcount = 0;
   let mcountExit = 0;
+  let staleAfterTrap = 0;
+  let tailCallParents = 0;
   let hostLimit = original.hostLimit;
   const oracle = check.oracle === false ? undefined : { tailCalls: check.tailCalls?.(bytes) ?? true };
   for (const [i, variant] of variants.entries()) {
@@ -722,9 +750,11 @@ export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variant
       if (!guardsOff) {
         mcount += after.mcount;
         mcountExit += after.mcountExit;
+        staleAfterTrap += after.staleAfterTrap;
+        tailCallParents += after.tailCallParents;
       }
       hostLimit ||= after.hostLimit;
     }
   }
-  return { status: 'agree', calls: original.calls, uncallable: original.uncallable, mcount, mcountExit, hostLimit, instantiated: original.instantiated };
+  return { status: 'agree', calls: original.calls, uncallable: original.uncallable, mcount, mcountExit, hostLimit, instantiated: original.instantiated, staleAfterTrap, tailCallParents };
 }

@@ -80,6 +80,11 @@ export class Summary {
   mcountExit = 0;
   modulesWithMcount = 0;
   hostLimits = 0;
+  /** oracle: entries from JS naming the function whose indirect call had trapped (the pass's stated limit), and modules with such entries */
+  staleAfterTrap = 0;
+  modulesStaleAfterTrap = 0;
+  /** oracle: function parents after a tail call, not checked */
+  tailCallParents = 0;
   skipped = new Map<string, number>();
   disagreements: { seed: number; reason: string; file?: string }[] = [];
 
@@ -100,6 +105,9 @@ export class Summary {
       this.mcountExit += v.mcountExit;
       if (v.mcount > 0) this.modulesWithMcount++;
       if (v.hostLimit) this.hostLimits++;
+      this.staleAfterTrap += v.staleAfterTrap;
+      if (v.staleAfterTrap > 0) this.modulesStaleAfterTrap++;
+      this.tailCallParents += v.tailCallParents;
     }
   }
 
@@ -115,6 +123,7 @@ export class Summary {
       `instantiated: ${this.instantiated}, exports called: ${this.calls} (not callable from JS: ${this.uncallable}), ` +
         `mcount calls: ${this.mcount} (in ${this.modulesWithMcount} modules), mcount_exit calls: ${this.mcountExit}, ` +
         `stopped at a host limit: ${this.hostLimits}`,
+      `oracle: every parent checked but ${this.tailCallParents} after tail calls; ${this.staleAfterTrap} entries (in ${this.modulesStaleAfterTrap} modules) named the function whose indirect call had just trapped (README, Limits)`,
     ];
     for (const [reason, n] of [...this.skipped].sort((a, b) => b[1] - a[1])) lines.push(`  skipped ${n}x: ${reason}`);
     for (const d of this.disagreements) lines.push(`  DISAGREE seed ${d.seed}: ${d.reason}${d.file ? ` (saved to ${d.file})` : ''}`);
