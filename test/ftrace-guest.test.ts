@@ -278,9 +278,14 @@ describe('guest API: the edges of what a guest passes', () => {
     expect(ft.registered).toHaveLength(0);
     poke(1028, 0);
     expect(x['reg_static']!()).toBe(0);
-    poke(1028, 0); // flags back to 0 while registered
+    poke(1024, 2); // while registered, the guest rewrites the struct: func 2 ($heap_cb), flags 0
+    poke(1028, 0);
     expect(x['reg_static']!()).toBe(EBUSY);
+    expect(ft.guest.lastError).toBe('ops at 1024 is already registered');
     expect(ft.registered).toHaveLength(1);
+    const before = u32(4096);
+    x['leaf']!(); // the refused register changed nothing: still $static_cb
+    expect([u32(4096) - before, u32(4100)]).toEqual([1, 0]);
     expect(x['unreg_static']!()).toBe(0);
     expect(u32(1028)).toBe(0);
   });
