@@ -323,3 +323,177 @@ describe('survivors of npm run mutate, killed', () => {
     expect(done).toBe(true);
   });
 });
+
+/** The core fixture built with exit hooks, attached, with its exports. */
+async function exitInstance() {
+  const { instrument } = await import('../src/index.js');
+  const { wat } = await import('./helpers/wat.js');
+  const { CORE_WAT } = await import('./helpers/core-fixture.js');
+  const module = new WebAssembly.Module(instrument(wat(CORE_WAT), { exitHooks: true }).binary as Uint8Array<ArrayBuffer>);
+  const ft = Ftrace.forModule(module, { moduleName: 'core' });
+  const instance = new WebAssembly.Instance(module, { env: { enter: () => {}, host: () => {} }, ftrace: ft.imports });
+  ft.attach(instance);
+  return { ft, module, exports: instance.exports as unknown as Record<string, (...a: number[]) => number> };
+}
+
+describe('dispatch: exits, the switch before attach, notrace in the list walk', () => {
+  it('ftrace_enabled off holds before attach too: no entry or exit reaches an ops, direct or listed', async () => {
+    const { module } = await exitInstance();
+    const ft = Ftrace.forModule(module); // not attached: a start function runs like this
+    const log: string[] = [];
+    const a = createOps((ip) => log.push(`a>${ip}`), { retfunc: (ip) => log.push(`a<${ip}`) });
+    ft.register(a);
+    ft.ftraceEnabled = false;
+    ft.mcount(IP.leaf, IP.main);
+    ft.mcountExit(IP.leaf);
+    const b = createOps((ip) => log.push(`b>${ip}`), { dynamic: true, retfunc: (ip) => log.push(`b<${ip}`) });
+    ft.register(b);
+    ft.mcount(IP.leaf, IP.main);
+    ft.mcountExit(IP.leaf);
+    expect(log).toEqual([]);
+    ft.ftraceEnabled = true;
+    ft.mcount(IP.leaf, IP.main);
+    ft.mcountExit(IP.leaf);
+    expect(log).toEqual([`a>${IP.leaf}`, `b>${IP.leaf}`, `a<${IP.leaf}`, `b<${IP.leaf}`]);
+  });
+
+  it('an ops without a retfunc is never called on exit (a module with exit hooks, before attach)', async () => {
+    const { module } = await exitInstance();
+    const ft = Ftrace.forModule(module);
+    const entries: number[] = [];
+    ft.register(createOps((ip) => entries.push(ip)));
+    expect(ft.mode).toBe('direct');
+    ft.mcount(IP.leaf, IP.main);
+    expect(() => ft.mcountExit(IP.leaf)).not.toThrow();
+    expect(entries).toEqual([IP.leaf]);
+  });
+
+  it('a DYNAMIC ops is called inside a read-side section on exit as on entry (it may be freed)', async () => {
+    const { ft, exports } = await exitInstance();
+    const seen: string[] = [];
+    const ops = createOps(() => seen.push(`> ${ft.rcu.inReadSection}`), { dynamic: true, retfunc: () => seen.push(`< ${ft.rcu.inReadSection}`) });
+    ft.setFilter(ops, 'leaf');
+    ft.register(ops);
+    exports['leaf']!();
+    expect(seen).toEqual(['> true', '< true']);
+  });
+
+  it('an ops that calls traced wasm from its callback misses the entries and the exits under it, and counts both (direct and list)', async () => {
+    for (const dynamic of [false, true]) {
+      const { ft, exports } = await exitInstance();
+      const exits: number[] = [];
+      const ops = createOps(() => void exports['leaf']!(), { dynamic, retfunc: (ip) => exits.push(ip) });
+      ft.setFilter(ops, 'helper_a leaf');
+      ft.register(ops);
+      expect(ft.mode).toBe(dynamic ? 'list' : 'direct');
+      exports['helper_a']!(); // helper_a's callback calls leaf, then helper_a calls leaf, whose callback calls leaf
+      expect(exits, `dynamic ${dynamic}`).toEqual([IP.leaf, IP.helper_a]);
+      expect(ft.stats.recursionMissed, `dynamic ${dynamic}`).toBe(4);
+    }
+  });
+
+  it('with several ops, each one\'s notrace holds for it alone', () => {
+    const { ft, exports } = coreInstance();
+    const seen: string[] = [];
+    const all = createOps((ip) => seen.push(`all ${ip}`));
+    const some = createOps((ip) => seen.push(`some ${ip}`));
+    ft.setNotrace(some, 'leaf');
+    ft.register(all);
+    ft.register(some);
+    expect(ft.mode).toBe('list');
+    exports['helper_a']!(); // helper_a, then leaf
+    expect(seen).toEqual([`all ${IP.helper_a}`, `some ${IP.helper_a}`, `all ${IP.leaf}`]);
+  });
+});
+
+describe('the module around the core', () => {
+  /** The core fixture's metadata grown to 41 functions: two guard words, exit hooks. */
+  const wide = () => ({
+    ...coreModule.metadata,
+    names: Array.from({ length: 41 }, (_, ip) => coreModule.metadata.names[ip] ?? (ip === 40 ? 'far' : `f${ip}`)),
+    traced: [...coreModule.metadata.traced, 40],
+    guardWords: 2,
+    exitHooks: true,
+  });
+
+  it('guard words past the first, and the exit words after the entry words, through __ftrace_control', () => {
+    const ft = new Ftrace(wide());
+    const writes: [number, number][] = [];
+    ft.attach({ exports: { __ftrace_control: (index: number, value: number) => void writes.push([index, value]) } } as unknown as WebAssembly.Instance);
+    expect(writes).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
+    writes.length = 0;
+    const ops = createOps(() => {}, { retfunc: () => {} });
+    ft.setFilter(ops, 'far');
+    ft.register(ops);
+    expect(writes).toEqual([[1, 1 << 8], [3, 1 << 8], [-1, 0]]);
+    writes.length = 0;
+    ft.setFilter(ops, 'far');
+    expect(writes).toEqual([]); // nothing changed: nothing written
+  });
+
+  it('a module of an earlier build: guards, exit guards and the caller token are exported globals', () => {
+    const ft = new Ftrace(wide());
+    const i32 = () => new WebAssembly.Global({ value: 'i32', mutable: true }, -1);
+    const exports = { __ftrace_guard_0: i32(), __ftrace_guard_1: i32(), __ftrace_exit_guard_0: i32(), __ftrace_exit_guard_1: i32(), __ftrace_parent: new WebAssembly.Global({ value: 'i64', mutable: true }, 5n) };
+    ft.attach({ exports } as unknown as WebAssembly.Instance);
+    expect(Object.values(exports).map((g) => g.value)).toEqual([0, 0, 0, 0, 5n]);
+    const ops = createOps(() => {}, { retfunc: () => {} });
+    ft.setFilter(ops, 'far');
+    ft.register(ops);
+    expect(Object.values(exports).map((g) => g.value)).toEqual([0, 1 << 8, 0, 1 << 8, -1n]);
+    const noToken = new Ftrace(wide());
+    const { __ftrace_parent: _, ...rest } = exports;
+    noToken.attach({ exports: rest } as unknown as WebAssembly.Instance);
+    noToken.register(createOps(() => {}));
+    expect(exports.__ftrace_guard_0.value).not.toBe(0);
+    // built without exit hooks: no exit guard globals to look for
+    const entriesOnly = new Ftrace({ ...wide(), exitHooks: false });
+    const g0 = i32();
+    entriesOnly.attach({ exports: { __ftrace_guard_0: g0, __ftrace_guard_1: i32() } } as unknown as WebAssembly.Instance);
+    entriesOnly.register(createOps(() => {}));
+    expect(g0.value).not.toBe(0);
+  });
+
+  it("a module without a name is 'wasm' to :mod: filters", () => {
+    const ft = new Ftrace({ ...coreModule.metadata, moduleName: null });
+    expect(ft.moduleName).toBe('wasm');
+    expect([...ft.selectFunctions(':mod:wasm')]).toEqual(coreModule.metadata.traced);
+  });
+
+  it('register of a registered ops says which, with EBUSY', () => {
+    const { ft } = coreInstance();
+    const ops = createOps(() => {}, { name: 'twice' });
+    ft.register(ops);
+    expect(() => ft.register(ops)).toThrow(new FtraceError("ops 'twice' is already registered", 16));
+  });
+
+  it('resolveFilter: the hash a spec selects here, and whether it selects only elsewhere', async () => {
+    const { FilterSpec } = await import('../src/abi/index.js');
+    const { ft } = coreInstance();
+    const here = ft.resolveFilter(FilterSpec.parse('leaf'));
+    expect([[...here.hash], here.selectsNothing]).toEqual([[IP.leaf], false]);
+    const elsewhere = ft.resolveFilter(FilterSpec.parse('in_another_module'));
+    expect([here.hash.size > 0, elsewhere.hash.size, elsewhere.selectsNothing]).toEqual([true, 0, true]);
+  });
+
+  it('setNotrace replaces by default', () => {
+    const { ft } = coreInstance();
+    const ops = createOps(() => {});
+    ft.setNotrace(ops, 'fib');
+    ft.setNotrace(ops, 'leaf');
+    expect([...ops.notraceHash]).toEqual([IP.leaf]);
+  });
+
+  it('callGuest returns what the call returns, and its return is a quiescent point', () => {
+    const { ft, exports } = coreInstance();
+    const log: string[] = [];
+    const r = ft.callGuest(() => {
+      ft.callRcu(() => log.push('reclaimed'));
+      const v = exports['fib']!(6);
+      log.push('returned');
+      return v;
+    });
+    expect(r).toBe(8);
+    expect(log).toEqual(['returned', 'reclaimed']);
+  });
+});
