@@ -11,6 +11,7 @@ export default defineConfig({
       'test/ftrace-guest.test.ts',
       'test/ftrace-stress.test.ts',
       'test/ftrace-edges.test.ts',
+      'test/ftrace-threads.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
