@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { FilterSpec } from '../abi/filter-spec.js';
+import type { RangeBound, TimeRange } from '../output/filter.js';
 import { FTRACE_COMMANDS } from '../tracers/commands.js';
 import { TRACERS } from '../tracers/registry.js';
 import type { TracerName } from '../tracers/tracer.js';
@@ -51,6 +52,28 @@ export function duration(value: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 'us';
   return unit === 'ns' ? n / 1000 : unit === 'ms' ? n * 1000 : unit === 's' ? n * 1e6 : n;
+}
+
+/**
+ * uftrace's --time-range: `START~STOP`, either end may be left out. A time
+ * with a unit (`10ms`, `1.5s`) is elapsed since the trace's first event; a
+ * bare number is a timestamp as replay's time column prints it (seconds, or
+ * the count of clock counter).
+ */
+export function timeRange(value: string): TimeRange {
+  const parts = value.split('~');
+  if (parts.length !== 2 || (parts[0]!.trim() === '' && parts[1]!.trim() === '')) {
+    throw new InvalidArgumentError(`'${value}' is not a time range: START~STOP (e.g. 10ms~20ms, 1.25~1.5, ~5ms)`);
+  }
+  const bound = (text: string): RangeBound | undefined => {
+    const t = text.trim();
+    if (t === '') return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(t)) return { value: Number(t), elapsed: false };
+    return { value: duration(t), elapsed: true };
+  };
+  const start = bound(parts[0]!);
+  const end = bound(parts[1]!);
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
 }
 
 function choice(name: string, allowed: readonly string[]): (v: string) => string {
@@ -127,6 +150,12 @@ export const OPTION_TABLE: readonly SharedOption[] = [
   },
   { flags: '--time-filter <duration>', description: 'drop calls shorter than this (e.g. 10us, 1ms)', commands: BOTH, parse: duration },
   {
+    flags: '-r, --time-range <range>',
+    description: "only calls that ran during START~STOP (either may be left out): '10ms~20ms' elapsed since the first event, '1.25~1.5' timestamps as replay -f time prints them",
+    commands: READING,
+    parse: timeRange,
+  },
+  {
     flags: '--instrument-all',
     description: 'instrument every function even when -F selects a few (for filters that change while the program runs: triggers, the guest API)',
     commands: RECORDING,
@@ -194,6 +223,8 @@ export interface SharedFlags {
   bufferSize?: number;
   trigger?: string[];
   timeFilter?: number;
+  /** readers: --time-range */
+  timeRange?: TimeRange;
   instrumentAll?: boolean;
   /** false: --no-cache */
   cache?: boolean;

@@ -28,7 +28,8 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
     'after',
     `
 Filters apply again at read time: -F/-N keep or drop functions, -G keeps the
-calls under a function, -D limits the depth, --time-filter drops short calls.
+calls under a function, -D limits the depth, --time-filter drops short calls,
+-r keeps the calls that ran during a time range.
 
 Examples:
   $ wasm-ftrace replay

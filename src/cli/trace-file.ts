@@ -22,6 +22,7 @@ export function readFilterOf(flags: Partial<SharedFlags>): ReadFilter {
     ...(flags.graphFunction ? { graphFunction: flags.graphFunction } : {}),
     ...(flags.depth !== undefined ? { depth: flags.depth } : {}),
     ...(flags.timeFilter !== undefined ? { timeFilter: flags.timeFilter } : {}),
+    ...(flags.timeRange !== undefined ? { timeRange: flags.timeRange } : {}),
   };
 }
 

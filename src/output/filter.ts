@@ -8,13 +8,17 @@
  *   depth         only calls fewer than this many kept calls deep
  *   timeFilter    drop calls shorter than this (microseconds; calls that
  *                 never returned are kept)
+ *   timeRange     only calls that ran during this time (uftrace's
+ *                 --time-range): a call is kept when it overlaps the range,
+ *                 so the calls around it stay and the result still nests;
+ *                 other events when their timestamp is inside it
  *
  * Depths are renumbered over the calls kept, so outputs nest what remains.
  * Markers and stack traces are kept. Counters (written, lost) are the
  * recording's; entries is what remains.
  */
 import { FilterError, FilterSpec, functionName, resolveFilter, type FilterUniverse } from '../abi/index.js';
-import { EVENT_ENTRY, EVENT_EXIT, traceHasExits, type TraceData, type TraceEvent, type TraceInstanceInfo, type TraceStream } from '../ring/event.js';
+import { EVENT_ENTRY, EVENT_EXIT, clockHasTime, traceHasExits, type TraceData, type TraceEvent, type TraceInstanceInfo, type TraceStream } from '../ring/event.js';
 
 export interface ReadFilter {
   /** filter expressions as recording takes them (src/abi/filter-spec.ts): globs, !glob, N, glob:mod:NAME */
@@ -24,10 +28,46 @@ export interface ReadFilter {
   depth?: number;
   /** microseconds */
   timeFilter?: number;
+  timeRange?: TimeRange;
+}
+
+/** A --time-range; a missing end is open. */
+export interface TimeRange {
+  start?: RangeBound;
+  end?: RangeBound;
+}
+
+/**
+ * One end of a time range: `elapsed` microseconds after the trace's first
+ * event, or else a timestamp as replay's time column prints it (seconds for
+ * the clocks with time, the count itself for clock counter).
+ */
+export interface RangeBound {
+  value: number;
+  elapsed: boolean;
 }
 
 export function isEmptyFilter(f: ReadFilter): boolean {
-  return !f.filter?.length && !f.notrace?.length && !f.graphFunction?.length && !f.depth && !f.timeFilter;
+  return !f.filter?.length && !f.notrace?.length && !f.graphFunction?.length && !f.depth && !f.timeFilter && !f.timeRange;
+}
+
+/** [lo, hi] in the trace's ts units; a FilterError for an elapsed time on a clock without time. */
+function resolveRange(range: TimeRange, trace: TraceStream): { lo: number; hi: number } {
+  let origin: number | undefined;
+  const at = (b: RangeBound | undefined, open: number): number => {
+    if (b === undefined) return open;
+    if (!b.elapsed) return clockHasTime(trace.clock) ? b.value * 1e6 : b.value;
+    if (!clockHasTime(trace.clock)) throw new FilterError(`--time-range: clock ${trace.clock} has no time; give counter values (no unit)`);
+    if (origin === undefined) {
+      origin = 0;
+      for (const e of trace.events) {
+        origin = e.ts;
+        break;
+      }
+    }
+    return origin + b.value;
+  };
+  return { lo: at(range.start, -Infinity), hi: at(range.end, Infinity) };
 }
 
 interface Frame {
@@ -57,7 +97,8 @@ export function filterStream(trace: TraceStream, f: ReadFilter): TraceStream {
   const graph = resolveIn(trace.instances, f.graphFunction, '-G', false);
   const nameOk = (e: TraceEvent): boolean => (only === null || only(e)) && !(not !== null && not(e));
   const exits = traceHasExits(trace);
-  const pass = (): Iterator<TraceEvent> => (exits ? callsPass(trace.events, f, nameOk, graph) : entriesPass(trace.events, nameOk, graph));
+  const range = f.timeRange ? resolveRange(f.timeRange, trace) : null;
+  const pass = (): Iterator<TraceEvent> => (exits ? callsPass(trace.events, f, nameOk, graph, range) : entriesPass(trace.events, nameOk, graph, range));
   let entries: number | undefined;
   return {
     tracer: trace.tracer,
@@ -115,10 +156,13 @@ function resolveIn(instances: readonly TraceInstanceInfo[], list: readonly strin
   };
 }
 
-/** Entries only (the function tracer): no calls to measure or nest, just names. */
-function* entriesPass(events: Iterable<TraceEvent>, nameOk: Selects, graph: Selects | null): Generator<TraceEvent> {
+type Range = { lo: number; hi: number } | null;
+const inRange = (range: Range, ts: number): boolean => range === null || (ts >= range.lo && ts <= range.hi);
+
+/** Entries only (the function tracer): no calls to measure or nest, just names and times. */
+function* entriesPass(events: Iterable<TraceEvent>, nameOk: Selects, graph: Selects | null, range: Range): Generator<TraceEvent> {
   for (const e of events) {
-    if (e.type !== EVENT_ENTRY || (nameOk(e) && (graph === null || graph(e)))) yield e;
+    if (inRange(range, e.ts) && (e.type !== EVENT_ENTRY || (nameOk(e) && (graph === null || graph(e))))) yield e;
   }
 }
 
@@ -140,13 +184,14 @@ class BitSet {
 }
 
 /**
- * The calls under a time filter's threshold, by the ordinal of their ENTRY:
- * every EXIT pairs with the innermost open call of the same function (as
- * the tracer's shadow stack did), a pass ahead of the filter, so that the
- * filter knows at an ENTRY whether its call will be short.
+ * The calls under a time filter's threshold, or that returned before a time
+ * range starts, by the ordinal of their ENTRY: every EXIT pairs with the
+ * innermost open call of the same function (as the tracer's shadow stack
+ * did), a pass ahead of the filter, so that the filter knows at an ENTRY
+ * whether its call will be short or over too early.
  */
-function shortCalls(events: Iterable<TraceEvent>, threshold: number): BitSet {
-  const short = new BitSet();
+function droppedCalls(events: Iterable<TraceEvent>, threshold: number, before: number): BitSet {
+  const dropped = new BitSet();
   const stacks = new Map<number, Array<{ ip: number; ordinal: number }>>();
   let ordinal = 0;
   for (const e of events) {
@@ -158,7 +203,7 @@ function shortCalls(events: Iterable<TraceEvent>, threshold: number): BitSet {
       const s = stacks.get(e.instance) ?? [];
       for (let d = s.length - 1; d >= 0; d--) {
         if (s[d]!.ip === e.ip) {
-          if (e.duration < threshold) short.set(s[d]!.ordinal);
+          if (e.duration < threshold || e.ts < before) dropped.set(s[d]!.ordinal);
           s.length = d;
           break;
         }
@@ -166,7 +211,7 @@ function shortCalls(events: Iterable<TraceEvent>, threshold: number): BitSet {
     }
     ordinal++;
   }
-  return short;
+  return dropped;
 }
 
 /**
@@ -179,8 +224,11 @@ function* callsPass(
   f: ReadFilter,
   nameOk: Selects,
   graph: Selects | null,
+  range: Range,
 ): Generator<TraceEvent> {
-  const short = f.timeFilter !== undefined ? shortCalls(events, f.timeFilter) : null;
+  const before = range?.lo ?? -Infinity;
+  const short = f.timeFilter !== undefined || before > -Infinity ? droppedCalls(events, f.timeFilter ?? 0, before) : null;
+  const startsInTime = (e: TraceEvent): boolean => range === null || e.ts <= range.hi;
   const frames = new Map<number, Frame[]>();
   const keptDepth = new Map<number, number>();
   const framesOf = (instance: number): Frame[] => {
@@ -198,7 +246,7 @@ function* callsPass(
       const s = framesOf(e.instance);
       const depth = keptDepth.get(e.instance) ?? 0;
       const inGraph = graph === null || (s.length > 0 && s[s.length - 1]!.inGraph) || graph(e);
-      const keep = nameOk(e) && inGraph && (f.depth === undefined || depth < f.depth) && (short === null || !short.has(ordinal));
+      const keep = nameOk(e) && inGraph && (f.depth === undefined || depth < f.depth) && (short === null || !short.has(ordinal)) && startsInTime(e);
       s.push({ ip: e.ip, keep, inGraph });
       if (keep) {
         keptDepth.set(e.instance, depth + 1);
@@ -215,7 +263,7 @@ function* callsPass(
       }
       if (at < 0) {
         // an exit whose entry is not in the trace: keep it if its function passes
-        if (nameOk(e) && graph === null) yield { ...e, depth: keptDepth.get(e.instance) ?? 0 };
+        if (nameOk(e) && graph === null && inRange(range, e.ts)) yield { ...e, depth: keptDepth.get(e.instance) ?? 0 };
         continue;
       }
       pop(e.instance, s, at + 1);
@@ -225,7 +273,7 @@ function* callsPass(
         keptDepth.set(e.instance, depth);
         yield { ...e, depth };
       }
-    } else {
+    } else if (inRange(range, e.ts)) {
       yield e;
     }
   }
