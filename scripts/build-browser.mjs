@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { binaryenForBrowsers } from './binaryen-for-browsers.mjs';
+import { privateOnlyNames } from './private-names.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -51,11 +52,13 @@ const libraryExternal = {
 
 /**
  * Bytes, minified and gzip (level 9): the budget of dist/browser/runtime.js (what
- * a page loads first), checked on every build. The target is 50 kB minified,
- * 20 kB gzip. What a page needs only later comes in files of its own, loaded on
- * demand (ON_DEMAND below); the tracers' selftests are left out.
+ * a page loads first), checked on every build: the issue's 50 kB minified, 20 kB
+ * gzip. What a page needs only later comes in files of its own, loaded on demand
+ * (ON_DEMAND below), the tracers' selftests are left out, and private class
+ * members get short names (private-names.mjs). Over budget: move what is not
+ * needed before a page's first traced call out of runtime.js the same way.
  */
-const RUNTIME_LIMITS = { minified: 56_000, gzip: 20_000 };
+const RUNTIME_LIMITS = { minified: 50_000, gzip: 20_000 };
 
 const outputs = [];
 
@@ -80,7 +83,7 @@ const ON_DEMAND = {
   'page-save': 'runtime-save', // save()'s data file encoder
   'page-view': 'runtime-view', // view(): the overlay, then the viewer
   'page-format': 'runtime-format', // the formatters of text(), chrome(), folded(), profile(): attach() starts loading them
-  'worker-pass': 'runtime-worker-pass', // the client of the opt-in instrumenting worker (attach({ instrumentWorker }))
+  'page-worker-pass': 'runtime-worker-pass', // the opt-in instrumenting worker's client (attach({ instrumentWorker }))
 };
 for (const f of readdirSync(path.join(root, 'dist/browser'))) if (/^runtime-.*\.js(\.map)?$/.test(f)) rmSync(path.join(root, 'dist/browser', f));
 const inDir = (args, dir) => path.dirname(args.importer) === path.join(root, dir);
@@ -93,13 +96,21 @@ const runtimeSplit = {
     });
     // the tracers' printText hands over to the formatters loaded (src/runtime/page-printers.ts)
     build.onResolve({ filter: /^\.\.\/output\/ftrace-text\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/page-printers.ts') } : undefined));
+    // a module is instrumented here only by that worker, whose client brings what reads its original interface (src/runtime/page-interface.ts)
+    build.onResolve({ filter: /^\.\/module-interface\.js$/ }, (args) =>
+      /[\\/](intercept|module-cache)\.ts$/.test(args.importer) ? { path: path.join(root, 'src/runtime/page-interface.ts') } : undefined,
+    );
     // the tracers' selftests are test code: stand-ins that say so (src/runtime/no-selftests.ts)
     build.onResolve({ filter: /^\.\/selftests\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/no-selftests.ts') } : undefined));
   },
 };
 const minified = { minify: true, sourcemap: true, sourcesContent: true };
-await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [runtimeSplit], ...minified });
+// Its classes' private members get short names too (private-names.mjs says which names are only ever those).
+const mangleProps = new RegExp(`^(?:${privateOnlyNames(root).join('|')})$`);
+await bundle('src/browser-runtime.ts', 'dist/browser/runtime.js', { plugins: [runtimeSplit], mangleProps, ...minified });
 for (const [from, to] of Object.entries(ON_DEMAND)) await bundle(`src/runtime/${from}.ts`, `dist/browser/${to}.js`, { plugins: [viewerExternal], ...minified });
+// optionsFromDataset, for a bootstrap of one's own that reads a <script>'s data attributes (wasm-ftrace/runtime/dataset)
+await bundle('src/runtime/dataset-options.ts', 'dist/browser/runtime-dataset.js', minified);
 await bundle('src/instrument-worker.ts', 'dist/browser/instrument-worker.js', { plugins: [binaryenForBrowsers] });
 await bundle('src/runtime/page-auto.ts', 'dist/browser/auto.js', { plugins: [libraryExternal] });
 if (existsSync(path.join(root, 'src/viewer/main.ts'))) await bundle('src/viewer/main.ts', 'dist/viewer/viewer.js');

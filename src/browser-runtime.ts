@@ -12,10 +12,14 @@
  *   attach({ tracer: 'function_graph' });
  *
  * Only what a page drives is exported, so that the rest shakes out:
- * scripts/build-browser.mjs holds the bundle to its size budget. The full
- * API is `wasm-ftrace/browser`. Browser-safe: no Node APIs.
+ * scripts/build-browser.mjs holds the bundle to its size budget, and what a
+ * page needs only later (save(), view(), the formatters of text() & co., the
+ * opt-in instrumenting worker's client) comes in files of their own, loaded
+ * on demand. optionsFromDataset (attach()'s options from data attributes) is
+ * `wasm-ftrace/runtime/dataset`. The full API is `wasm-ftrace/browser`.
+ * Browser-safe: no Node APIs.
  */
-export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
+export { attach, GLOBAL_NAME } from './runtime/page.js';
 export type { AttachOptions, PageTracer } from './runtime/page.js';
 export { installInterceptor } from './runtime/intercept.js';
 export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, ModuleNameInfo } from './runtime/intercept.js';

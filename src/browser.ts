@@ -34,5 +34,6 @@ export * from './datafile/index.js';
 export { installInterceptor, provideInstrumenter, provideAsyncInstrumenter, sha256Hex } from './runtime/intercept.js';
 export { workerInstrumenter } from './runtime/worker-pass.js';
 export type { InterceptOptions, Interceptor, InterceptedModule, InterceptedStatus, Instrumenter, AsyncInstrumenter, ModuleNameInfo } from './runtime/intercept.js';
-export { attach, optionsFromDataset, GLOBAL_NAME } from './runtime/page.js';
+export { attach, GLOBAL_NAME } from './runtime/page.js';
+export { optionsFromDataset } from './runtime/dataset-options.js';
 export type { AttachOptions, PageTracer } from './runtime/page.js';

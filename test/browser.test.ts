@@ -281,11 +281,11 @@ describe('wasm-ftrace/runtime: what it loads after attach()', () => {
 
   it('formats once the formatters arrive: an asynchronous compile waits for them; text() in attach()\'s own task says why it cannot', async () => {
     const got = await early('served');
-    expect(got.sameTask).toBe('wasm-ftrace: text() needs the trace formatters, still loading (attach() started them): call it from a later task, or after an asynchronous WebAssembly compile');
+    expect(got.sameTask).toBe('wasm-ftrace: text() cannot format: runtime-format.js is still loading (attach() started it; call this from a later task)');
     expect(got.after).toBe('# tracer: function');
     expect(got.events).toBe(9); // fib(4) enters fib 9 times
     // the tracers' selftests are test code, left out of the runtime
-    expect(got.selftest).toBe("tracer 'function' selftest: not in wasm-ftrace/runtime (wasm-ftrace and wasm-ftrace/browser run it)");
+    expect(got.selftest).toBe("the tracers' selftests are not in wasm-ftrace/runtime (wasm-ftrace and wasm-ftrace/browser have them)");
     expect(got.warnings).toEqual([]);
     expect(got.errors).toEqual([]);
   });
@@ -293,8 +293,8 @@ describe('wasm-ftrace/runtime: what it loads after attach()', () => {
   it('still traces when the formatters cannot load: one warning, read() works, text() names the failure', async () => {
     const got = await early('missing');
     expect(got.events).toBe(9);
-    expect(got.after).toMatch(/^wasm-ftrace: text\(\) needs the trace formatters, which did not load \(.+\)$/);
-    expect(got.warnings).toEqual([expect.stringMatching(/^wasm-ftrace: the trace formatters \(runtime-format\.js\) did not load: .+; text\(\), chrome\(\), folded\(\) and profile\(\) cannot work \(read\(\) and save\(\) do\)$/)]);
+    expect(got.after).toMatch(/^wasm-ftrace: text\(\) cannot format: runtime-format\.js did not load \(.+\)$/);
+    expect(got.warnings).toEqual([expect.stringMatching(/^wasm-ftrace: runtime-format\.js did not load \(.+\): text\(\), chrome\(\), folded\(\) and profile\(\) cannot work; read\(\) and save\(\) do$/)]);
     expect(got.errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
   });
 });

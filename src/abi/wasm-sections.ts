@@ -125,11 +125,10 @@ export class ByteReader {
  * fits in the file. Throws WasmFormatError with a message fit for a user.
  */
 export function readSections(bytes: Uint8Array): Section[] {
-  if (bytes.length < 8) {
+  if (bytes.length < 8 || !isMagic(bytes)) {
     if (bytes.length >= 4 && isMagic(bytes)) throw new WasmFormatError('truncated', 'truncated module: the file ends inside the 8-byte header');
     throw new WasmFormatError('not-wasm', 'not a WebAssembly module: the file does not start with \\0asm');
   }
-  if (!isMagic(bytes)) throw new WasmFormatError('not-wasm', 'not a WebAssembly module: the file does not start with \\0asm');
   const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
   if (version !== 1) {
     throw new WasmFormatError('unsupported', `unsupported WebAssembly binary version ${version >>> 0} (only version 1 modules are supported; components are not)`);

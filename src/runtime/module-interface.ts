@@ -1,7 +1,9 @@
 /**
  * A traced module's interface as its original bytes would report it:
  * `WebAssembly.Module.imports` / `exports` of the instrumented module, less
- * what the pass added, in the original order.
+ * what the pass added, in the original order. Only a module instrumented
+ * here needs this: the small runtime's build gives the interceptor
+ * page-interface.ts instead (scripts/build-browser.mjs).
  */
 import { ABI, SectionId, isAbiExport, readExportSection, readImportSection, readSections } from '../abi/index.js';
 
@@ -50,10 +52,13 @@ export function readInterface(bytes: Uint8Array): ModuleInterface | null {
  * import section could not be read; drop the pass's imports by name.
  */
 export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
-  if (iface) return inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`);
+  return iface ? inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`) : withoutPassImports(all, exitHooks);
+}
+
+/** `all` less the pass's imports, found by name (the pass appends them: the last one of each name). */
+export function withoutPassImports(all: WebAssembly.ModuleImportDescriptor[], exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
   const added = [ABI.mcount, ...(exitHooks ? [ABI.mcountExit] : [])];
   for (const name of added) {
-    // the pass appends its imports: drop the last one of that name
     for (let i = all.length - 1; i >= 0; i--) {
       const d = all[i]!;
       if (d.module === ABI.importModule && d.name === name && d.kind === 'function') {
@@ -67,7 +72,11 @@ export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface
 
 /** The engine's export descriptors of an instrumented module as the original listed them (less `__ftrace_*`). */
 export function originalExports(all: WebAssembly.ModuleExportDescriptor[], iface: ModuleInterface | null | undefined): WebAssembly.ModuleExportDescriptor[] {
-  if (iface) return inOriginalOrder(all, iface.exports, (d) => d.name);
+  return iface ? inOriginalOrder(all, iface.exports, (d) => d.name) : withoutAbiExports(all);
+}
+
+/** `all` less the pass's exports, by name. */
+export function withoutAbiExports(all: WebAssembly.ModuleExportDescriptor[]): WebAssembly.ModuleExportDescriptor[] {
   return all.filter((d) => !isAbiExport(d.name));
 }
 

@@ -6,7 +6,21 @@
  * traced call stays small (page-formats.ts). The full library bundles it.
  * Browser-safe: no Node APIs.
  */
-export { formatFtraceText, functionText, graphText } from '../output/ftrace-text.js';
-export { formatChromeTrace } from '../output/chrome-trace.js';
-export { formatFolded } from '../output/folded.js';
-export { formatProfile, formatProfileRows } from '../output/profile.js';
+import { formatChromeTrace } from '../output/chrome-trace.js';
+import { formatFolded } from '../output/folded.js';
+import { formatFtraceText, type FtraceTextOptions } from '../output/ftrace-text.js';
+import { formatProfile, formatProfileRows } from '../output/profile.js';
+import { clockHasTime, type TraceData } from '../ring/event.js';
+import type { TraceArray } from '../tracers/trace-array.js';
+
+export { functionText, graphText } from '../output/ftrace-text.js';
+
+/** The page's trace (`read`: what it holds now) as text(), chrome(), folded() and profile() give it. */
+export const text = (read: () => TraceData, tr: TraceArray, options?: FtraceTextOptions): string => formatFtraceText(read(), options, tr.tracer.printText);
+export const chrome = (read: () => TraceData, tr: TraceArray): string => formatChromeTrace(read(), { calls: tr.tracer.nestsCalls });
+export const folded = (read: () => TraceData, tr: TraceArray): string => formatFolded(read(), { calls: tr.tracer.nestsCalls });
+/** the profiler's live counters (trace_stat), else the profile of the trace */
+export function profile(read: () => TraceData, tr: TraceArray): string {
+  const stat = tr.tracer.stat;
+  return stat ? formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : formatProfile(read());
+}

@@ -19,6 +19,8 @@ export const FORMATS_WAIT_MS = 10_000;
 let formats: PageFormats | undefined;
 let failure: string | undefined;
 let loading: Promise<void> | undefined;
+/** the formatters' file, in the small runtime */
+const FILE = 'runtime-format.js';
 
 /** The full library: the formatters are in the bundle. */
 export function provideFormats(f: PageFormats): void {
@@ -27,27 +29,24 @@ export function provideFormats(f: PageFormats): void {
 
 /**
  * Starts loading the formatters, once: undefined when they are already
- * there, else a promise that settles (never rejects) when they are, or when
- * loading them failed (`warn` says so, once).
+ * there, else a promise that settles (never rejects) when they are, when
+ * loading them failed, or after FORMATS_WAIT_MS; `warn` says which, once.
  */
 export function loadFormats(warn: (message: string) => void): Promise<void> | undefined {
   if (formats) return undefined;
-  loading ??= import('./page-format.js').then(
-    (f) => void (formats = f),
-    (e: unknown) => {
-      failure = e instanceof Error ? e.message : String(e);
-      warn(`wasm-ftrace: the trace formatters (runtime-format.js) did not load: ${failure}; text(), chrome(), folded() and profile() cannot work (read() and save() do)`);
-    },
-  );
-  return formats ? undefined : loading;
+  return (loading ??= new Promise<void>((done) => {
+    const timer = setTimeout(() => done(warn(`wasm-ftrace: ${FILE} has not loaded after ${FORMATS_WAIT_MS} ms; WebAssembly compiles no longer wait for it`)), FORMATS_WAIT_MS);
+    import('./page-format.js')
+      .then(
+        (f) => void (formats = f),
+        (e: unknown) => warn(`wasm-ftrace: ${FILE} did not load (${(failure = String(e))}): text(), chrome(), folded() and profile() cannot work; read() and save() do`),
+      )
+      .finally(() => done(clearTimeout(timer)));
+  }));
 }
 
 /** The formatters, for `what` (a PageTracer method); throws while they are still loading. */
 export function pageFormats(what: string): PageFormats {
   if (formats) return formats;
-  throw new Error(
-    failure !== undefined
-      ? `wasm-ftrace: ${what} needs the trace formatters, which did not load (${failure})`
-      : `wasm-ftrace: ${what} needs the trace formatters, still loading (attach() started them): call it from a later task, or after an asynchronous WebAssembly compile`,
-  );
+  throw new Error(`wasm-ftrace: ${what} cannot format: ${FILE} ${failure ? `did not load (${failure})` : 'is still loading (attach() started it; call this from a later task)'}`);
 }

@@ -10,12 +10,12 @@
  * its <script> element's data attributes.
  */
 import type { FtraceTextOptions } from '../output/ftrace-text.js';
-import { clockHasTime, type TraceClock, type TraceData } from '../ring/event.js';
+import type { TraceData } from '../ring/event.js';
 import type { TraceArray } from '../tracers/trace-array.js';
-import type { TracerName } from '../tracers/tracer.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
-import { FORMATS_WAIT_MS, loadFormats, pageFormats } from './page-formats.js';
+import { provideInterfaces } from './page-interface.js';
+import { loadFormats, pageFormats } from './page-formats.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
 import { WorkerFailure, type AsyncInstrumenter } from './instrumenter.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
@@ -115,7 +115,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
   const formatsLoading = loadFormats(warn);
   const ins = options.instrument ?? {};
   const interceptor = installInterceptor(tr, {
-    ...(formatsLoading ? { holdResults: waitAtMost(formatsLoading, FORMATS_WAIT_MS, warn) } : {}),
+    ...(formatsLoading ? { holdResults: formatsLoading } : {}),
     instrument: { ...(ins.only ? { only: ins.only } : {}), ...(ins.notrace ? { notrace: ins.notrace } : {}) },
     exitHooks: ins.exitHooks ?? tr.tracer.needsExitHooks,
     ...(options.instrumentInWorker === false
@@ -128,6 +128,7 @@ export function attach(options: AttachOptions = {}): PageTracer {
       ((e, m) => warn(`wasm-ftrace: ${m ? `module ${m.name}` : 'a module'} ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`)),
   });
 
+  const format = (what: 'text' | 'chrome' | 'folded' | 'profile', o?: FtraceTextOptions): string => pageFormats(`${what}()`)[what](() => spill.read(), tr, o);
   const globalName = options.global === undefined ? GLOBAL_NAME : options.global;
   const api: PageTracer = {
     trace: tr,
@@ -161,14 +162,10 @@ export function attach(options: AttachOptions = {}): PageTracer {
       const { openViewer } = await import('./page-view.js');
       return openViewer(() => spill.read(), element);
     },
-    text: (o) => pageFormats('text()').formatFtraceText(spill.read(), o, tr.tracer.printText),
-    chrome: () => pageFormats('chrome()').formatChromeTrace(spill.read(), { calls: tr.tracer.nestsCalls }),
-    folded: () => pageFormats('folded()').formatFolded(spill.read(), { calls: tr.tracer.nestsCalls }),
-    profile: () => {
-      const f = pageFormats('profile()');
-      const stat = tr.tracer.stat;
-      return stat ? f.formatProfileRows(stat(tr), { times: clockHasTime(tr.clock) }) : f.formatProfile(spill.read());
-    },
+    text: (o) => format('text', o),
+    chrome: () => format('chrome'),
+    folded: () => format('folded'),
+    profile: () => format('profile'),
     get stats() {
       const s = tr.stats;
       return { ...s, entries: s.entries + spill.events };
@@ -185,87 +182,17 @@ export function attach(options: AttachOptions = {}): PageTracer {
 }
 
 /**
- * AttachOptions from data attributes (a <script> element's `dataset`):
- * data-tracer, data-clock, data-buffer-kb, data-memory-kb, data-overwrite, data-filter,
- * data-notrace, data-graph-function, data-graph-notrace, data-depth,
- * data-only, data-skip (the pass's notrace globs), data-exit-hooks,
- * data-tracing-on, data-instrument-in-worker, data-global. Unknown attributes are ignored; a bad
- * value throws.
- */
-export function optionsFromDataset(data: Record<string, string | undefined>): AttachOptions {
-  const o: AttachOptions = {};
-  const num = (key: string): number | undefined => {
-    const v = data[key];
-    if (v === undefined || v === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`wasm-ftrace: data-${kebab(key)}="${v}" is not a whole number`);
-    return n;
-  };
-  const bool = (key: string): boolean | undefined => {
-    const v = data[key];
-    if (v === undefined) return undefined;
-    if (v === '' || v === 'true' || v === '1') return true;
-    if (v === 'false' || v === '0') return false;
-    throw new Error(`wasm-ftrace: data-${kebab(key)}="${v}" is not true or false`);
-  };
-  const globs = (key: string): string[] | undefined => {
-    const v = data[key]?.trim();
-    return v ? v.split(/[\s,]+/) : undefined;
-  };
-  if (data['tracer']) o.tracer = data['tracer'] as TracerName; // checked by the trace array
-  if (data['clock']) o.clock = data['clock'] as TraceClock;
-  if (data['filter']) o.filter = data['filter'];
-  if (data['notrace']) o.notrace = data['notrace'];
-  if (data['graphFunction']) o.graphFunction = data['graphFunction'];
-  if (data['graphNotrace']) o.graphNotrace = data['graphNotrace'];
-  const bufferKb = num('bufferKb');
-  if (bufferKb !== undefined) o.bufferKb = bufferKb;
-  const memoryKb = num('memoryKb');
-  if (memoryKb !== undefined) o.memoryKb = memoryKb;
-  const depth = num('depth');
-  if (depth !== undefined) o.maxGraphDepth = depth;
-  const overwrite = bool('overwrite');
-  if (overwrite !== undefined) o.overwrite = overwrite;
-  const inWorker = bool('instrumentInWorker');
-  if (inWorker !== undefined) o.instrumentInWorker = inWorker;
-  const tracingOn = bool('tracingOn');
-  if (tracingOn !== undefined) o.tracingOn = tracingOn;
-  const only = globs('only');
-  const skip = globs('skip');
-  const exitHooks = bool('exitHooks');
-  if (only || skip || exitHooks !== undefined) o.instrument = { ...(only ? { only } : {}), ...(skip ? { notrace: skip } : {}), ...(exitHooks !== undefined ? { exitHooks } : {}) };
-  if (data['global'] !== undefined) o.global = data['global'] === '' || data['global'] === 'false' ? false : data['global'];
-  return o;
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/**
  * The opt-in instrumenting worker at `url` (worker-pass.ts), its code loaded
  * with the first module that needs it: the small runtime keeps it in a file
- * of its own (runtime-worker-pass.js).
+ * of its own (runtime-worker-pass.js), with the interface reading it needs.
  */
 function instrumentWorker(url: string | URL): AsyncInstrumenter {
   let pass: Promise<AsyncInstrumenter> | undefined;
   return (bytes, o) =>
-    (pass ??= import('./worker-pass.js').then(
-      (m) => m.workerInstrumenter(() => new Worker(url, { type: 'module' })),
+    (pass ??= import('./page-worker-pass.js').then(
+      (m) => (provideInterfaces(m), m.workerInstrumenter(() => new Worker(url, { type: 'module' }))),
       (e: unknown) => {
         throw new WorkerFailure(`the instrumenting worker did not start: ${e instanceof Error ? e.message : String(e)}`);
       },
     )).then((p) => p(bytes, o));
-}
-
-/** `p`, or a warning and an early end when it takes longer than `ms`. */
-function waitAtMost(p: Promise<void>, ms: number, warn: (message: string) => void): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      warn(`wasm-ftrace: the trace formatters (runtime-format.js) have not loaded after ${ms} ms; WebAssembly compiles go on without waiting for them`);
-      resolve();
-    }, ms);
-  });
-  return Promise.race([p.finally(() => clearTimeout(timer)), late]);
 }

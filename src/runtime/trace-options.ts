@@ -34,12 +34,8 @@ export interface TraceOptions {
  * with its running Worker, or as 'perf' with a note.
  */
 export function traceArrayFrom(options: TraceOptions, clock: Pick<TraceArrayOptions, 'clock' | 'workerClock' | 'clockNote'> = options.clock !== undefined ? { clock: options.clock } : {}): TraceArray {
-  const tr = new TraceArray({
-    ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
-    ...clock,
-    ...(options.bufferKb !== undefined ? { bufferKb: options.bufferKb } : {}),
-    ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
-  });
+  // (the trace array takes an undefined option as not given)
+  const tr = new TraceArray({ tracer: options.tracer, ...clock, bufferKb: options.bufferKb, overwrite: options.overwrite });
   if (options.filter) tr.setFilter(options.filter);
   if (options.notrace) tr.setNotrace(options.notrace);
   if (options.graphFunction) tr.setGraphFunction(options.graphFunction);
