@@ -57,6 +57,7 @@ import { InstrumentError } from './errors.js';
 import { addHooks } from './hooks.js';
 import { captureBinaryenOutput } from './binaryen.js';
 import { checkedSections, checkNotRepaired, compileGlobs, readModule } from './input.js';
+import { declarativeAsPassive, passiveAsDeclarative } from './declarative-elems.js';
 import { addPrologues } from './prologue.js';
 import { inputSourceLines } from './debug-sections.js';
 import { checkDeclaredCounts } from './sanity.js';
@@ -109,12 +110,21 @@ export interface InstrumentResult {
   droppedDebugInfo?: string[];
 }
 
-export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
-  const sections = checkedSections(input);
+export function instrument(original: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const sections = checkedSections(original);
   if (findCustomSection(sections, METADATA_SECTION)) {
     throw new InstrumentError('module is already instrumented by wasm-ftrace (it has a wasm-ftrace section)', { kind: 'already-instrumented' });
   }
-  checkDeclaredCounts(input, sections);
+  checkDeclaredCounts(original, sections);
+  // binaryen misnumbers the segments after a declarative one: it gets them as passive (same layout), the output has them back
+  const declarative = declarativeAsPassive(original, sections);
+  if (!declarative) return instrumentNamed(original, sections, options);
+  const result = instrumentNamed(declarative.input, sections, options);
+  result.binary = passiveAsDeclarative(result.binary, declarative.segments);
+  return result;
+}
+
+function instrumentNamed(input: Uint8Array, sections: Section[], options: InstrumentOptions): InstrumentResult {
   // Engines ignore a damaged name section; so do we: a module the engine
   // accepts is instrumented without its names, with a warning.
   const names = findCustomSection(sections, 'name');
