@@ -87,8 +87,9 @@ describe('record -- node traces every thread', () => {
     expect(info).toMatch(/^threads {4}2: \d+, \d+\.1 /m);
     const replay = spawnSync(process.execPath, [BIN, 'replay', out], { encoding: 'utf8' }).stdout;
     expect(replay).toMatch(/^# CPU +TID +TASK\/PID +DURATION/m);
-    expect(replay).toMatch(/^ 0\) \[ *\d+\.1\] +wasm0-1 +\| +\| {2}fact\(\) \{$/m);
-    expect(replay).toMatch(/^ 0\) \[ *\d+\] +wasm0-0 +\| .*twice\(\);$/m);
+    // modules compiled from bytes are named by the script line that compiled them (app.mjs:4, cut to 7 as ftrace cuts a comm)
+    expect(replay).toMatch(/^ 0\) \[ *\d+\.1\] +app\.mjs-1 +\| +\| {2}fact\(\) \{$/m);
+    expect(replay).toMatch(/^ 0\) \[ *\d+\] +app\.mjs-0 +\| .*twice\(\);$/m);
   });
 
   it('a child node process is traced into the same file', () => {

@@ -35,6 +35,7 @@ import { diskInstrumentCache } from './instrument-cache.js';
 import { nodeClockOptions } from './node-clock.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
+import { loadSite } from './load-site.js';
 
 export const CONFIG_ENV = 'WASM_FTRACE_CONFIG';
 
@@ -117,6 +118,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
     instrument: { ...(config.instrument?.only ? { only: config.instrument.only } : {}), ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}) },
     exitHooks: config.instrument?.exitHooks ?? tr.tracer.needsExitHooks,
     ...(config.cache !== false ? { cache: diskInstrumentCache() } : {}),
+    loadSite,
     onError: (e, m) => say(`${m ? describe(m) : 'a module'}: ${m?.status === 'traced' ? 'instance not traced' : 'left untraced'}: ${e instanceof Error ? e.message : String(e)}`),
   });
 
