@@ -105,6 +105,52 @@ describe('element segments: each of the 8 binary encodings (flags 0-7), byte for
   });
 });
 
+describe('calls inside other constructs', () => {
+  it('atomics, memory.init/data.drop, segments at an imported global, select, br_table, local.tee, global.set, return_call_indirect: same results, exact callers', () => {
+    const bytes = wat(`(module
+      (import "env" "base" (global $base i32))
+      (import "env" "mem" (memory 1 1))
+      (type $v (func (result i32)))
+      (table 8 funcref)
+      (elem (global.get $base) $one $two)
+      (data (global.get $base) "abc")
+      (data $p "xyz")
+      (global $g (mut i32) (i32.const 0))
+      (func $one (result i32) (i32.const 1))
+      (func $two (result i32) (i32.const 2))
+      (func $atom (export "atom") (result i32)
+        (drop (i32.atomic.rmw.add (i32.const 0) (call $one)))
+        (drop (memory.atomic.notify (i32.mul (call $two) (i32.const 4)) (i32.const 0)))
+        (i32.atomic.load (i32.const 0)))
+      (func $bulk (export "bulk") (result i32)
+        (memory.init $p (call $one) (i32.const 0) (i32.const 3))
+        (data.drop $p)
+        (i32.load8_u (i32.const 1)))
+      (func $ind (export "ind") (result i32)
+        (i32.add (call_indirect (type $v) (global.get $base))
+                 (call_indirect (type $v) (i32.add (global.get $base) (i32.const 1)))))
+      (func $misc (export "misc") (result i32) (local $l i32)
+        (global.set $g (call $two))
+        (local.set $l (select (call $one) (call $two) (global.get $g)))
+        (block $b (br_table $b $b (call $one)))
+        (i32.add (local.tee $l (call $two)) (local.get $l)))
+      (func $tail (export "tail") (result i32)
+        (return_call_indirect (type $v) (global.get $base))))`);
+    const run = (binary: Uint8Array, imports: WebAssembly.Imports = {}) => {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { ...imports, env: { base: 3, mem: new WebAssembly.Memory({ initial: 1, maximum: 1 }) } });
+      return ['atom', 'bulk', 'ind', 'misc', 'tail'].map((n) => (instance.exports[n] as () => number)());
+    };
+    const r = instrument(bytes);
+    expect(r.warnings).toEqual([]);
+    const events: string[] = [];
+    const name = (ip: number) => (ip === -1 ? 'HOST' : r.metadata.names[ip]);
+    expect(run(r.binary, { ftrace: { mcount: (ip: number, parent: number) => void events.push(`${name(ip)}<-${name(parent)}`) } })).toEqual(run(bytes));
+    expect(events.join(' ')).toBe(
+      'atom<-HOST one<-atom two<-atom bulk<-HOST one<-bulk ind<-HOST one<-ind two<-ind misc<-HOST two<-misc one<-misc two<-misc one<-misc two<-misc tail<-HOST one<-tail',
+    );
+  });
+});
+
 describe('binaryen failures', () => {
   it('a C++ exception from binaryen is one InstrumentError line naming what binaryen said', () => {
     const e = InstrumentError.fromBinaryen({ gC: 1234 }, ['', 'Fatal: elem segment is passive.']);
