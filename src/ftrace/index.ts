@@ -13,6 +13,6 @@ export { GracePeriod } from './rcu.js';
 export { createGuestApi, GUEST_OPS_SIZE } from './guest.js';
 export type { GuestApi, GuestImports } from './guest.js';
 export { availableFilterFunctions, enabledFunctions } from './views.js';
-export { SharedFtraceState, FtraceThread } from './threads.js';
+export { SharedFtraceState, FtraceThread, KIND_HOST, KIND_GUEST } from './threads.js';
 export type { SharedStateOptions, FtraceThreadOptions, SharedRegisterOptions } from './threads.js';
 export { canBlock, EDEADLK, EAGAIN } from './shared-rcu.js';
