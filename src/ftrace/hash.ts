@@ -15,10 +15,10 @@ export class FtraceHash {
   /** one bit per ip: has() sits on the list function's hot path, where a Set lookup costs several times more */
   private readonly bits: Uint32Array;
 
+  /** `ips` sorted ascending, without duplicates (of() makes them so) */
   private constructor(private readonly ips: readonly number[]) {
-    let max = -1;
-    for (const ip of ips) if (ip > max) max = ip;
-    this.bits = new Uint32Array(max < 0 ? 0 : (max >>> 5) + 1);
+    const max = ips[ips.length - 1];
+    this.bits = new Uint32Array(max === undefined ? 0 : (max >>> 5) + 1);
     for (const ip of ips) this.bits[ip >>> 5]! |= 1 << (ip & 31);
   }
 
