@@ -9,7 +9,8 @@
  * epoch), changing their filters, unregistering them and at once poisoning
  * their struct (the free). The oracle is independent of the code under test:
  * each ops' callback checks its own struct, before and after some work. A
- * call of a freed (or freed and reused) ops is a violation.
+ * call of a freed (or freed and reused) ops is a violation. A static
+ * counter ops must see every function entry on every Worker exactly once.
  *
  *   CI: 2 Workers, >= 10^6 dispatches in all (seconds).
  *   npm run test:threads-stress: the long run (WASM_FTRACE_STRESS=long: 3 Workers, 3 x 10^7).
@@ -36,7 +37,7 @@ const LIVE = 0x11ce;
 const POISON = 0xdead;
 const COUNTER = 0x7fff_0000;
 const FILTERS = ['', 'leaf', 'mid', 'leaf mid', '*', 'run'];
-const R = { READY: 0, DONE: 1, VIOLATIONS: 2, GO: 3, CYCLES: 4, PER_WORKER: 5, WORKER_WORDS: 2 };
+const R = { READY: 0, DONE: 1, VIOLATIONS: 2, GO: 3, CYCLES: 4, PER_WORKER: 5, WORKER_WORDS: 3 };
 /** the Workers go on until this thread has unregistered and freed this many ops, however fast they are */
 const MIN_CYCLES = LONG ? 40_000 : 2_000;
 
@@ -129,9 +130,11 @@ describe('grace periods across Workers', () => {
     expect(errors).toEqual([]);
     let dispatches = 0;
     let dynamicCalls = 0;
+    const counted: [number, number][] = [];
     for (let i = 0; i < WORKERS; i++) {
       dispatches += res[R.PER_WORKER + i * R.WORKER_WORDS]!;
       dynamicCalls += res[R.PER_WORKER + i * R.WORKER_WORDS + 1]!;
+      counted.push([res[R.PER_WORKER + i * R.WORKER_WORDS]!, res[R.PER_WORKER + i * R.WORKER_WORDS + 2]!]);
     }
     const violations = Atomics.load(res, R.VIOLATIONS);
     console.log(
@@ -145,5 +148,7 @@ describe('grace periods across Workers', () => {
     expect(stats.unregisters).toBeGreaterThanOrEqual(MIN_CYCLES);
     expect(stats.drains).toBeGreaterThan(10);
     expect(violations).toBe(0);
+    // no lost or doubled dispatch: the static counter saw each Worker's function entries exactly once
+    for (const [seen, entries] of counted) expect(seen).toBe(entries);
   });
 });

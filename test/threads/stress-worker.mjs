@@ -6,7 +6,9 @@
  * thread has done its share of unregister + free cycles. Every DYNAMIC ops
  * it is told about checks, on each call, that its struct in the shared heap
  * is still live and of the registration it was made for (poisoned once
- * freed, re-stamped when reused): a call after free is a violation.
+ * freed, re-stamped when reused): a call after free is a violation. The
+ * static counter ops must see every function entry exactly once, however
+ * the list changes around it.
  * Runs the built dist/ (npm run build).
  */
 import { workerData } from 'node:worker_threads';
@@ -19,6 +21,8 @@ const mine = R.PER_WORKER + index * R.WORKER_WORDS;
 
 let dispatched = 0;
 let dynamicCalls = 0;
+/** what the counter must have seen: every function entry of every run(), nested ones included */
+let entries = 0;
 const ft = Ftrace.forModule(module);
 const thread = new FtraceThread(ft, SharedFtraceState.from(stateBuffer), {
   resolve(key) {
@@ -41,7 +45,10 @@ const thread = new FtraceThread(ft, SharedFtraceState.from(stateBuffer), {
           }
         }
         // now and then a nested walk: the callback calls traced wasm (its own ops is busy, the others run)
-        if ((++dynamicCalls & 255) === 0) run(2);
+        if ((++dynamicCalls & 255) === 0) {
+          run(2);
+          entries += 1 + 2 * 2;
+        }
       },
       { name: `dyn@${key}` },
     );
@@ -55,10 +62,14 @@ Atomics.add(res, R.READY, 1);
 Atomics.notify(res, R.READY);
 while (Atomics.load(res, R.GO) === 0) Atomics.wait(res, R.GO, 0, 50);
 
-while (dispatched < target || Atomics.load(res, R.CYCLES) < minCycles) thread.callGuest(() => run(batch));
+while (dispatched < target || Atomics.load(res, R.CYCLES) < minCycles) {
+  thread.callGuest(() => run(batch));
+  entries += 1 + 2 * batch;
+}
 
 res[mine] = dispatched;
 res[mine + 1] = dynamicCalls;
+res[mine + 2] = entries;
 thread.close();
 Atomics.add(res, R.DONE, 1);
 Atomics.notify(res, R.DONE);
