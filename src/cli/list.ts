@@ -33,7 +33,7 @@ Examples:
       const meta = metadataOf(file, bytes);
       const ft = new Ftrace(meta);
       const sources = flags.srcline ? sourceLineMap(meta.sourceLines) : new Map<number, string>();
-      if (flags.srcline && sources.size === 0) ctx.io.stderr(`wasm-ftrace: note: --srcline: ${file} has no source lines (no DWARF line table; build it with -g)\n`);
+      if (flags.srcline && sources.size === 0) ctx.io.stderr(`wasm-ftrace: note: --srcline: ${file} has no source lines (${noLinesReason(bytes)})\n`);
       const src = (ip: number): string => (sources.has(ip) ? `  ${printable(sources.get(ip)!)}` : '');
       const line = (f: { line: number; ip: number; name: string }): string => `${String(f.line).padStart(5)}  ${String(f.ip).padStart(5)}  ${printable(f.name)}${src(f.ip)}\n`;
       let text = ft.availableFunctions().map(line).join('');
@@ -90,4 +90,17 @@ function metadataOf(file: string, bytes: Uint8Array): FtraceMetadata {
     if (e instanceof Error && e.message.includes(METADATA_SECTION)) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+}
+
+/** Why a module gave no source lines, for --srcline's note. */
+function noLinesReason(bytes: Uint8Array): string {
+  let line = false;
+  try {
+    line = findCustomSection(readSections(bytes), '.debug_line') !== undefined;
+  } catch {
+    // not readable: the plain reason
+  }
+  return line
+    ? "its DWARF line table maps none of its functions: clang empties it when it runs wasm-opt after linking (see the README's 'Keeping names with clang')"
+    : 'no DWARF line table: build it with -g';
 }

@@ -79,13 +79,13 @@ export interface InterceptOptions {
   /**
    * The name of a module in the trace (each of its instances gets it).
    * Default: the name section's module name, else the file name of the
-   * Response's URL, else what `loadSite` says, else `wasm<index>`.
+   * Response's URL, else the last part of what `loadSite` says, else `wasm<index>`.
    */
   name?: (bytes: Uint8Array, index: number, info: ModuleNameInfo) => string;
   /**
    * Where the program hands over bytes, asked at the call (Node's preload
    * gives load-site.ts: the npm package or script and line of the caller);
-   * a module named by nothing better is named by it.
+   * a module named by nothing better is named by it. It must not throw.
    */
   loadSite?: () => string | undefined;
   /** a module left untraced because of an error, or an instance that could not be registered */
@@ -156,13 +156,8 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
   void hold?.then(() => (hold = undefined));
   /** An asynchronous result, held while `hold` is pending; failures are not held. */
   const held = <T>(p: Promise<T>): Promise<T> => (hold ? p.then((v) => (hold ? hold.then(() => v) : v)) : p);
-  const site = (): string | undefined => {
-    try {
-      return options.loadSite?.();
-    } catch {
-      return undefined;
-    }
-  };
+  // (load-site.ts catches what could throw: no guard here, the runtime's every byte counts)
+  const site = (): string | undefined => options.loadSite?.();
   const cache = createModuleCache({
     pass: options.pass ?? providedInstrumenter(),
     asyncPass: options.asyncPass === null ? undefined : (options.asyncPass ?? providedAsyncInstrumenter()),
@@ -290,7 +285,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     if (!new.target) return Reflect.apply(OrigModule as unknown as AnyFn, this, [bytes]) as WebAssembly.Module; // its TypeError
     const copy = copyBytes(bytes);
     if (!copy) return Reflect.construct(OrigModule, [bytes], new.target) as WebAssembly.Module;
-    return compileSync(cache.prepare(copy, undefined, site()), new.target as AnyFn);
+    return compileSync(cache.prepare(copy, site()), new.target as AnyFn);
   } as unknown as typeof WebAssembly.Module;
 
   const Instance = function Instance(this: unknown, m: unknown, importObject?: unknown): WebAssembly.Instance {
@@ -316,12 +311,12 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     return instance;
   }
 
-  async function instantiateBytes(bytes: Uint8Array<ArrayBuffer>, importObject: unknown, url?: string, site?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+  async function instantiateBytes(bytes: Uint8Array<ArrayBuffer>, importObject: unknown, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
     // An import object the engine rejects: let it, in its own order of checks.
     if (importObject !== undefined && ((typeof importObject !== 'object' && typeof importObject !== 'function') || importObject === null)) {
       return (await origInstantiate(bytes, importObject)) as WebAssembly.WebAssemblyInstantiatedSource;
     }
-    const module = await compileAsync(await cache.prepareAsync(bytes, url, site), bytes);
+    const module = await compileAsync(await cache.prepareAsync(bytes, url), bytes);
     const instance = await instantiateModule(module, importObject);
     return { module, instance };
   }
@@ -331,7 +326,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
       if (source instanceof OrigModule) return held(instantiateModule(source, importObject));
       const copy = copyBytes(source); // now: the engine copies the bytes before it returns
       if (!copy) return origInstantiate(source, importObject);
-      return held(instantiateBytes(copy, importObject, undefined, site()));
+      return held(instantiateBytes(copy, importObject, site()));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -341,7 +336,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     try {
       const copy = copyBytes(bytes);
       if (!copy) return origCompile(bytes);
-      return held(cache.prepareAsync(copy, undefined, site()).then((entry) => compileAsync(entry, copy)));
+      return held(cache.prepareAsync(copy, site()).then((entry) => compileAsync(entry, copy)));
     } catch (e) {
       return Promise.reject(e);
     }

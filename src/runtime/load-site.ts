@@ -4,7 +4,8 @@
  * programs read a .wasm and compile the bytes, and every such module would
  * otherwise be `wasm<N>`. The first stack frame outside wasm-ftrace and the
  * engine's internals names it: the npm package it lies in (`sql.js`,
- * `@scope/pkg`), else its script and line (`app.js:12`). Browser-safe: it
+ * `@scope/pkg`, which the name keeps as `pkg`: a module name is the last
+ * part of where it came from), else its script and line (`app.js:12`). Browser-safe: it
  * reads V8's (`at f (url:1:2)`) and Firefox's (`f@url:1:2`) stack lines.
  */
 

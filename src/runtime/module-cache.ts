@@ -18,10 +18,8 @@ export interface ModuleNameInfo {
   hash: string;
   /** the name section's module name, if any */
   moduleName?: string;
-  /** the Response's URL (instantiateStreaming / compileStreaming) */
+  /** the Response's URL (instantiateStreaming / compileStreaming), or where the program handed over bytes (the interceptor's loadSite) */
   url?: string;
-  /** where the program handed over the bytes (load-site.ts): its npm package, or its script and line */
-  site?: string;
 }
 
 /**
@@ -83,9 +81,9 @@ export interface ModuleCache {
   /** every distinct module seen, in order of first load */
   readonly list: InterceptedModule[];
   /** The entry for these bytes: instrumented on first sight, from the cache after. */
-  prepare(bytes: Uint8Array<ArrayBuffer>, url?: string, site?: string): CacheEntry;
+  prepare(bytes: Uint8Array<ArrayBuffer>, url?: string): CacheEntry;
   /** The same, for an asynchronous compile: the pass runs off this thread when there is an asyncPass. */
-  prepareAsync(bytes: Uint8Array<ArrayBuffer>, url?: string, site?: string): Promise<CacheEntry>;
+  prepareAsync(bytes: Uint8Array<ArrayBuffer>, url?: string): Promise<CacheEntry>;
   /** The engine rejected the instrumented bytes: from now on these bytes compile as they are. */
   demote(entry: CacheEntry, e: unknown): void;
   /** An instrumented module compiled elsewhere: its original bytes are unknown, so is its hash. */
@@ -100,12 +98,11 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
   const inFlight = new Map<string, Promise<CacheEntry>>();
   const { pass, asyncPass, passOptions, report, store } = options;
 
-  function moduleName(bytes: Uint8Array, info: InterceptedModule, url: string | undefined, site: string | undefined): string {
+  function moduleName(bytes: Uint8Array, info: InterceptedModule, url: string | undefined): string {
     const nameInfo: ModuleNameInfo = { hash: info.hash };
     const own = info.metadata?.moduleName;
     if (own) nameInfo.moduleName = own;
     if (url) nameInfo.url = url;
-    if (site) nameInfo.site = site;
     if (options.name) {
       try {
         const n = options.name(bytes, info.index, nameInfo);
@@ -116,17 +113,11 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
     }
     if (own) return own;
     const file = url ? fileName(url) : '';
-    return file || site || `wasm${info.index}`;
+    return file || `wasm${info.index}`;
   }
 
   /** Enters the outcome of the pass (or why there is none) for new bytes. */
-  function record(
-    bytes: Uint8Array<ArrayBuffer>,
-    url: string | undefined,
-    site: string | undefined,
-    hash: string,
-    outcome: (info: InterceptedModule) => InstrumentResult | null | 'preinstrumented',
-  ): CacheEntry {
+  function record(bytes: Uint8Array<ArrayBuffer>, url: string | undefined, hash: string, outcome: (info: InterceptedModule) => InstrumentResult | null | 'preinstrumented'): CacheEntry {
     const info: InterceptedModule = { index: list.length, name: '', hash, size: bytes.length, status: 'failed', warnings: [], loads: 1, instances: [] };
     try {
       info.codeLayout = codeLayout(bytes);
@@ -155,7 +146,7 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
       info.reason = e instanceof Error ? e.message : String(e);
       error = e;
     }
-    info.name = moduleName(bytes, info, url, site);
+    info.name = moduleName(bytes, info, url);
     byHash.set(hash, entry);
     list.push(info);
     if (error !== undefined) report(error, info);
@@ -165,7 +156,7 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
   return {
     list,
 
-    prepare(bytes, url, site) {
+    prepare(bytes, url) {
       const hash = sha256Hex(bytes);
       const hit = byHash.get(hash);
       if (hit) {
@@ -180,7 +171,7 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
       }
       busy = true;
       try {
-        return record(bytes, url, site, hash, (info) => {
+        return record(bytes, url, hash, (info) => {
           if (findCustomSection(readSections(bytes), METADATA_SECTION)) return 'preinstrumented';
           const result = store?.get(hash, passOptions);
           if (result !== undefined) {
@@ -197,10 +188,10 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
       }
     },
 
-    prepareAsync(bytes, url, site) {
-      if (!asyncPass) return Promise.resolve(this.prepare(bytes, url, site));
+    prepareAsync(bytes, url) {
+      if (!asyncPass) return Promise.resolve(this.prepare(bytes, url));
       const hash = sha256Hex(bytes);
-      if (byHash.has(hash) || busy || isInstrumented(bytes) !== false || store?.get(hash, passOptions) !== undefined) return Promise.resolve(this.prepare(bytes, url, site));
+      if (byHash.has(hash) || busy || isInstrumented(bytes) !== false || store?.get(hash, passOptions) !== undefined) return Promise.resolve(this.prepare(bytes, url));
       const pending = inFlight.get(hash);
       if (pending) return pending.then((e) => (e.info.loads++, e));
       const run = (result: InstrumentResult | null): InstrumentResult | null => (store?.put(hash, passOptions, result), result);
@@ -215,7 +206,7 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
         )
         .then((outcome) => {
           inFlight.delete(hash);
-          return record(bytes, url, site, hash, outcome);
+          return record(bytes, url, hash, outcome);
         });
       inFlight.set(hash, done);
       return done;
