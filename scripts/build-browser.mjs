@@ -96,9 +96,10 @@ const runtimeSplit = {
     });
     // the tracers' printText hands over to the formatters loaded (src/runtime/page-printers.ts)
     build.onResolve({ filter: /^\.\.\/output\/ftrace-text\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/page-printers.ts') } : undefined));
-    // a module is instrumented here only by that worker, whose client brings what reads its original interface (src/runtime/page-interface.ts)
-    build.onResolve({ filter: /^\.\/module-interface\.js$/ }, (args) =>
-      /[\\/](intercept|module-cache)\.ts$/.test(args.importer) ? { path: path.join(root, 'src/runtime/page-interface.ts') } : undefined,
+    // a module is instrumented here only by that worker, whose client brings what reads its original interface,
+    // and which drops globs that match nothing itself (src/runtime/page-pass.ts)
+    build.onResolve({ filter: /^\.\/(module-interface|instrument-selecting)\.js$/ }, (args) =>
+      /[\\/](intercept|module-cache)\.ts$/.test(args.importer) ? { path: path.join(root, 'src/runtime/page-pass.ts') } : undefined,
     );
     // the tracers' selftests are test code: stand-ins that say so (src/runtime/no-selftests.ts)
     build.onResolve({ filter: /^\.\/selftests\.js$/ }, (args) => (inDir(args, 'src/tracers') ? { path: path.join(root, 'src/runtime/no-selftests.ts') } : undefined));

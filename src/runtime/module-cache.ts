@@ -4,14 +4,16 @@
  * it, and remembered with what became of it.
  */
 import { METADATA_SECTION, codeLayout, findCustomSection, readSections, type FtraceMetadata } from '../abi/index.js';
-import type { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
 import type { TracedInstance } from '../tracers/trace-array.js';
 import type { InstrumentCache } from './instrument-cache.js';
 import { NOT_INSTRUMENTED, type AsyncInstrumenter, type Instrumenter, type WorkerFailure } from './instrumenter.js';
+import { instrumentSelecting } from './instrument-selecting.js';
 import { readInterface, type ModuleInterface } from './module-interface.js';
 import { sha256Hex } from './sha256.js';
 import { fileName } from './wasm-source.js';
+
+export { instrumentSelecting } from './instrument-selecting.js';
 
 export interface ModuleNameInfo {
   /** SHA-256 (hex) of the original bytes */
@@ -240,36 +242,9 @@ export function createModuleCache(options: ModuleCacheOptions): ModuleCache {
   };
 }
 
-/**
- * The pass, dropping `notrace` globs that match nothing in this module and
- * `only` globs likewise (a program loads many modules; a glob written for
- * one matches nothing in the others). null: `only` selects nothing here.
- */
-export function instrumentSelecting(pass: Instrumenter, bytes: Uint8Array, options: InstrumentOptions): InstrumentResult | null {
-  let only = [...(options.only ?? [])];
-  let notrace = [...(options.notrace ?? [])];
-  for (;;) {
-    try {
-      return pass(bytes, { ...options, only, notrace });
-    } catch (e) {
-      // (read as fields, not by class: the class would cost the small runtime bytes, and this is the only check)
-      if (!isNoMatch(e)) throw e;
-      const before = only.length + notrace.length;
-      if (e.option === '--only') only = only.filter((g) => g !== e.pattern);
-      else notrace = notrace.filter((g) => g !== e.pattern);
-      if (only.length + notrace.length === before) throw e;
-      if (e.option === '--only' && only.length === 0) return null;
-    }
-  }
-}
-
 /** (by name: the small runtime loads worker-pass.ts in a file of its own, with its own copy of the class) */
 function isWorkerFailure(e: unknown): e is WorkerFailure {
   return (e as Error | null)?.name === 'WorkerFailure';
-}
-
-function isNoMatch(e: unknown): e is InstrumentError {
-  return (e as Partial<InstrumentError> | null)?.kind === 'no-match';
 }
 
 /** Does it carry wasm-ftrace's metadata section? null: its sections cannot be read (then the engine will say why). */

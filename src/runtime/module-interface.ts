@@ -3,7 +3,7 @@
  * `WebAssembly.Module.imports` / `exports` of the instrumented module, less
  * what the pass added, in the original order. Only a module instrumented
  * here needs this: the small runtime's build gives the interceptor
- * page-interface.ts instead (scripts/build-browser.mjs).
+ * page-pass.ts instead (scripts/build-browser.mjs).
  */
 import { ABI, SectionId, isAbiExport, readExportSection, readImportSection, readSections } from '../abi/index.js';
 

@@ -14,7 +14,7 @@ import type { TraceData } from '../ring/event.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { pageClockOptions } from './page-clock.js';
-import { provideInterfaces } from './page-interface.js';
+import { provideInterfaces } from './page-pass.js';
 import { loadFormats, pageFormats } from './page-formats.js';
 import { DEFAULT_MEMORY_KB, TraceSpill } from './page-spill.js';
 import { WorkerFailure, type AsyncInstrumenter } from './instrumenter.js';

@@ -14,15 +14,19 @@
  * bits (test/intercept.test.ts checks digests against node:crypto's).
  */
 const K = new Uint32Array(64);
+/** The initial hash value likewise: square roots of the first 8 primes (4.2.2; IEEE square roots are exact to the bit). */
+const H0 = new Uint32Array(8);
 for (let n = 2, i = 0; i < 64; n++) {
   let prime = true;
   for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
-  if (prime) K[i++] = (Math.cbrt(n) % 1) * 2 ** 32;
+  if (!prime) continue;
+  if (i < 8) H0[i] = (Math.sqrt(n) % 1) * 2 ** 32;
+  K[i++] = (Math.cbrt(n) % 1) * 2 ** 32;
 }
 
 /** SHA-256 of `data`, as 64 lowercase hex digits. */
 export function sha256Hex(data: Uint8Array): string {
-  const h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  const h = new Int32Array(H0);
   const w = new Int32Array(64);
   const full = data.length & ~63;
   for (let off = 0; off < full; off += 64) block(h, w, data, off);
