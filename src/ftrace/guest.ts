@@ -82,14 +82,9 @@ export function createGuestApi(ft: GuestHost): GuestApi {
     return -errno;
   }
 
-  function view(): DataView {
-    return memoryView(memory);
-  }
-
+  const view = () => memoryView(memory);
   /** `addr` is the u32 address (callers pass `ptr >>> 0`). */
-  function checkStruct(addr: number): void {
-    checkOpsPointer(view(), addr);
-  }
+  const checkStruct = (addr: number) => checkOpsPointer(view(), addr);
 
   /**
    * The host-side ops for the guest struct at addr (checked), created on first
@@ -111,13 +106,8 @@ export function createGuestApi(ft: GuestHost): GuestApi {
     return ops;
   }
 
-  function readText(ptr: number, len: number): string {
-    return readGuestText(view(), ptr, len);
-  }
-
-  function guarded(fn: () => number): number {
-    return errnoCall(api, fn);
-  }
+  const readText = (ptr: number, len: number) => readGuestText(view(), ptr, len);
+  const guarded = (fn: () => number) => errnoCall(api, fn);
 
   api.imports = {
     register_ftrace_function: (ptr) =>

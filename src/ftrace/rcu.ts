@@ -46,7 +46,7 @@ export class GracePeriod {
 
   /** Enter a read-side section (preempt_disable_notrace). */
   readLock(): void {
-    if (this.depth++ === 0 && this.crossThread !== null) this.crossThread.enter();
+    if (this.depth++ === 0) this.crossThread?.enter();
   }
 
   /**
@@ -56,7 +56,7 @@ export class GracePeriod {
    */
   readUnlock(): void {
     if (--this.depth !== 0) return;
-    if (this.crossThread !== null) this.crossThread.exit();
+    this.crossThread?.exit();
     if (this.callbacks.length > 0 || this.waiters.length > 0) this.scheduleFlush();
   }
 
