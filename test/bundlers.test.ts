@@ -9,13 +9,15 @@
  * `npm test` does).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { build, createServer } from 'vite';
 import webpack from 'webpack';
+import { findCustomSection, METADATA_SECTION, readSections } from '../src/abi/index.js';
+import wasmFtrace from '../src/bundler/vite.js';
 import type { PageTracer } from '../src/runtime/page.js';
 import { launchChromium, requireChromium, serveDirectory, type Chromium } from './helpers/chromium.js';
 import { root, shape, traceInNode } from './helpers/example-trace.js';
@@ -128,6 +130,27 @@ describe('wasm-ftrace/vite (examples/vite)', () => {
     const server = await serveDirectory(outDir);
     try {
       await expectTraced(await tracePage(`${server.url}/index.html`), /^recursion-[\w-]+\.wasm$/, 100_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('vite build: a .wasm in public/ is emitted instrumented, under its own name; the built page traces it', async () => {
+    // a project of its own: the example's page code, fetching /recursion.wasm from public/
+    const project = path.join(temp, 'vite-public');
+    mkdirSync(path.join(project, 'public'), { recursive: true });
+    copyFileSync(path.join(root, 'wasm-fixtures/build/recursion.wasm'), path.join(project, 'public/recursion.wasm'));
+    writeFileSync(path.join(project, 'index.html'), readFileSync(path.join(exampleRoot, 'index.html'), 'utf8'));
+    const app = path.relative(project, path.join(root, 'examples/shared/traced-app.js')).split(path.sep).join('/');
+    writeFileSync(path.join(project, 'main.js'), `import { run } from ${JSON.stringify(app)};\nrun('/recursion.wasm');\n`);
+    const outDir = path.join(project, 'dist');
+    await build({ root: project, configFile: false, logLevel: 'warn', plugins: [wasmFtrace({ tracer: 'function_graph', build: true })], build: { outDir, emptyOutDir: true } });
+    const emitted = readFileSync(path.join(outDir, 'recursion.wasm'));
+    expect(findCustomSection(readSections(emitted), METADATA_SECTION)).toBeDefined();
+    expect(findCustomSection(readSections(readFileSync(path.join(project, 'public/recursion.wasm'))), METADATA_SECTION)).toBeUndefined(); // public/ itself untouched
+    const server = await serveDirectory(outDir);
+    try {
+      await expectTraced(await tracePage(`${server.url}/index.html`), /^recursion\.wasm$/, 100_000);
     } finally {
       await server.close();
     }

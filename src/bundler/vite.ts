@@ -13,12 +13,13 @@
  *   in the console.
  * - `vite build`: nothing changes unless `build: true`; then the `.wasm`
  *   assets are emitted instrumented (never inlined as data: URLs, whatever
- *   build.assetsInlineLimit says) and the pages get the runtime too. An
- *   asset's hashed file name is the original's.
+ *   build.assetsInlineLimit says), so are the `.wasm` files of public/
+ *   (copied as they are by Vite, then instrumented in the output), and the
+ *   pages get the runtime too. An asset's hashed file name is the original's.
  *
  * Node only; `vite` is the user's own (a peer).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { searchForWorkspaceRoot, type Plugin, type ResolvedConfig, type UserConfig } from 'vite';
 import { attachModule, createInstrumenter, includes, runtimeFile, type WasmFtracePluginOptions } from './options.js';
@@ -98,6 +99,17 @@ export default function wasmFtrace(options: WasmFtracePluginOptions = {}): Plugi
       });
     },
 
+    // Vite copies public/ into the output as it is (before this hook): its .wasm files there are instrumented in place.
+    async writeBundle(output) {
+      if (!active || config.command !== 'build' || !config.build.copyPublicDir || !config.publicDir || !output.dir) return;
+      for (const rel of await wasmFilesUnder(config.publicDir)) {
+        const file = path.join(config.publicDir, rel);
+        const target = path.join(output.dir, rel);
+        if (!includes(options, file) || !(await isFile(target))) continue;
+        await writeFile(target, instrumented(await readFile(file), rel.split(path.sep).join('/'), (m) => this.warn(m)));
+      }
+    },
+
     generateBundle(_output, bundle) {
       if (!active) return;
       for (const asset of Object.values(bundle)) {
@@ -123,9 +135,19 @@ async function wasmFileOf(url: string, config: ResolvedConfig): Promise<string |
   }
   for (const file of candidates) {
     if (!isInside(file, config)) continue;
-    if (await stat(file).then((s) => s.isFile(), () => false)) return file;
+    if (await isFile(file)) return file;
   }
   return null;
+}
+
+/** The .wasm files under `dir`, as paths relative to it. */
+async function wasmFilesUnder(dir: string): Promise<string[]> {
+  const all = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return all.filter((f) => /\.wasm$/i.test(f));
+}
+
+function isFile(file: string): Promise<boolean> {
+  return stat(file).then((s) => s.isFile(), () => false);
 }
 
 /** Only what Vite itself would serve (server.fs.allow). */
