@@ -7,7 +7,8 @@
  * Ftrace, bound to one SharedFtraceState); meanwhile this thread keeps
  * registering DYNAMIC ops (structs in a shared heap, stamped live with an
  * epoch), changing their filters, unregistering them and at once poisoning
- * their struct (the free). The oracle is independent of the code under test:
+ * their struct (the free); the Workers change filters too (several
+ * writers). The oracle is independent of the code under test:
  * each ops' callback checks its own struct, before and after some work. A
  * call of a freed (or freed and reused) ops is a violation. A static
  * counter ops must see every function entry on every Worker exactly once.
@@ -37,7 +38,7 @@ const LIVE = 0x11ce;
 const POISON = 0xdead;
 const COUNTER = 0x7fff_0000;
 const FILTERS = ['', 'leaf', 'mid', 'leaf mid', '*', 'run'];
-const R = { READY: 0, DONE: 1, VIOLATIONS: 2, GO: 3, CYCLES: 4, PER_WORKER: 5, WORKER_WORDS: 3 };
+const R = { READY: 0, DONE: 1, VIOLATIONS: 2, GO: 3, CYCLES: 4, PER_WORKER: 5, WORKER_WORDS: 4 };
 /** the Workers go on until this thread has unregistered and freed this many ops, however fast they are */
 const MIN_CYCLES = LONG ? 40_000 : 2_000;
 
@@ -83,7 +84,7 @@ describe('grace periods across Workers', () => {
     const errors: Error[] = [];
     for (let index = 0; index < WORKERS; index++) {
       const w = new Worker(new URL('./threads/stress-worker.mjs', import.meta.url), {
-        workerData: { module, stateBuffer: state.buffer, heap: heap.buffer, results: res.buffer, index, target: PER_WORKER, minCycles: MIN_CYCLES, batch: BATCH, spin: 64, counterKey: COUNTER, LIVE, R },
+        workerData: { module, stateBuffer: state.buffer, heap: heap.buffer, results: res.buffer, index, target: PER_WORKER, minCycles: MIN_CYCLES, batch: BATCH, filters: FILTERS, spin: 64, counterKey: COUNTER, LIVE, R },
       });
       w.on('error', (e) => errors.push(e));
       workers.push(w);
@@ -131,15 +132,17 @@ describe('grace periods across Workers', () => {
     let dispatches = 0;
     let dynamicCalls = 0;
     const counted: [number, number][] = [];
+    let workerRefilters = 0;
     for (let i = 0; i < WORKERS; i++) {
       dispatches += res[R.PER_WORKER + i * R.WORKER_WORDS]!;
       dynamicCalls += res[R.PER_WORKER + i * R.WORKER_WORDS + 1]!;
       counted.push([res[R.PER_WORKER + i * R.WORKER_WORDS]!, res[R.PER_WORKER + i * R.WORKER_WORDS + 2]!]);
+      workerRefilters += res[R.PER_WORKER + i * R.WORKER_WORDS + 3]!;
     }
     const violations = Atomics.load(res, R.VIOLATIONS);
     console.log(
       `threads stress${NO_WAIT ? ' (NO WAIT)' : ''}: ${WORKERS} Workers, ${dispatches} dispatches, ${dynamicCalls} DYNAMIC ops calls, ` +
-        `${stats.registers} registers / ${stats.unregisters} unregisters+frees / ${stats.refilters} filter changes / ${stats.drains} times none left, ${(ms / 1000).toFixed(2)} s: ${violations} calls of a freed ops`,
+        `${stats.registers} registers / ${stats.unregisters} unregisters+frees / ${stats.refilters} filter changes (+${workerRefilters} by the Workers) / ${stats.drains} times none left, ${(ms / 1000).toFixed(2)} s: ${violations} calls of a freed ops`,
     );
     main.close();
     expect(dispatches).toBeGreaterThanOrEqual(WORKERS * PER_WORKER);
@@ -147,6 +150,7 @@ describe('grace periods across Workers', () => {
     expect(dynamicCalls).toBeGreaterThan(1000);
     expect(stats.unregisters).toBeGreaterThanOrEqual(MIN_CYCLES);
     expect(stats.drains).toBeGreaterThan(10);
+    expect(workerRefilters).toBeGreaterThan(10);
     expect(violations).toBe(0);
     // no lost or doubled dispatch: the static counter saw each Worker's function entries exactly once
     for (const [seen, entries] of counted) expect(seen).toBe(entries);

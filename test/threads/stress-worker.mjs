@@ -14,7 +14,7 @@
 import { workerData } from 'node:worker_threads';
 import { Ftrace, FtraceThread, SharedFtraceState, createOps } from '../../dist/ftrace/index.js';
 
-const { module, stateBuffer, heap, results, index, target, minCycles, batch, spin, counterKey, LIVE, R } = workerData;
+const { module, stateBuffer, heap, results, index, target, minCycles, batch, spin, counterKey, filters, LIVE, R } = workerData;
 const heapWords = new Int32Array(heap);
 const res = new Int32Array(results);
 const mine = R.PER_WORKER + index * R.WORKER_WORDS;
@@ -62,14 +62,29 @@ Atomics.add(res, R.READY, 1);
 Atomics.notify(res, R.READY);
 while (Atomics.load(res, R.GO) === 0) Atomics.wait(res, R.GO, 0, 50);
 
+// This thread writes too, now and then: a filter change on an ops the test thread may be unregistering meanwhile.
+let refilters = 0;
+let rounds = 0;
 while (dispatched < target || Atomics.load(res, R.CYCLES) < minCycles) {
   thread.callGuest(() => run(batch));
   entries += 1 + 2 * batch;
+  if ((++rounds & 3) === 0) {
+    const keys = thread.registeredKeys.filter((k) => k !== counterKey);
+    if (keys.length > 0) {
+      try {
+        thread.setFilter(keys[rounds % keys.length], filters[(rounds >> 2) % filters.length]);
+        refilters++;
+      } catch (e) {
+        if (!/is not registered/.test(e.message)) throw e;
+      }
+    }
+  }
 }
 
 res[mine] = dispatched;
 res[mine + 1] = dynamicCalls;
 res[mine + 2] = entries;
+res[mine + 3] = refilters;
 thread.close();
 Atomics.add(res, R.DONE, 1);
 Atomics.notify(res, R.DONE);
