@@ -83,7 +83,7 @@ export interface RunOutcome {
   tailCallParents: number;
   /**
    * oracle: entries from JS that name as parent the function whose indirect
-   * call trapped in the step before (README, Limits: the trap left that
+   * call trapped in the step before (README, What the pass does: the trap left that
    * call's caller token, which a function callable through a table takes)
    */
   staleAfterTrap: number;

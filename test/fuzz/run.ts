@@ -123,7 +123,7 @@ export class Summary {
       `instantiated: ${this.instantiated}, exports called: ${this.calls} (not callable from JS: ${this.uncallable}), ` +
         `mcount calls: ${this.mcount} (in ${this.modulesWithMcount} modules), mcount_exit calls: ${this.mcountExit}, ` +
         `stopped at a host limit: ${this.hostLimits}`,
-      `oracle: every parent checked but ${this.tailCallParents} after tail calls; ${this.staleAfterTrap} entries (in ${this.modulesStaleAfterTrap} modules) named the function whose indirect call had just trapped (README, Limits)`,
+      `oracle: every parent checked but ${this.tailCallParents} after tail calls; ${this.staleAfterTrap} entries (in ${this.modulesStaleAfterTrap} modules) named the function whose indirect call had just trapped (README, What the pass does)`,
     ];
     for (const [reason, n] of [...this.skipped].sort((a, b) => b[1] - a[1])) lines.push(`  skipped ${n}x: ${reason}`);
     for (const d of this.disagreements) lines.push(`  DISAGREE seed ${d.seed}: ${d.reason}${d.file ? ` (saved to ${d.file})` : ''}`);
