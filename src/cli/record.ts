@@ -57,7 +57,9 @@ export function registerRecord(program: Command, ctx: CommandContext): void {
 The tracer defaults to function_graph: report, replay and dump read
 durations and nesting from it. The data file streams to disk while the
 program runs (a trace bigger than memory is fine) and appears at --output
-only when the recording is complete.
+only when the recording is complete. Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops
+the program and finishes the file with the trace so far (info says so);
+the exit status is then 128 + the signal's number.
 
 Examples:
   $ wasm-ftrace record prog.wasm input.txt
