@@ -87,10 +87,14 @@ function mappingsOf(segments: number[][]): string {
     .join(',');
 }
 
-/** A module whose sourceMappingURL section says `url`. */
-function withSourceMappingUrl(bytes: Uint8Array, url: string): Uint8Array {
+/** A module whose custom section `name` holds `url` (as sourceMappingURL and external_debug_info do). */
+function withCustomUrl(bytes: Uint8Array, name: string, url: string): Uint8Array {
   const text = new TextEncoder().encode(url);
-  return setCustomSection(bytes, 'sourceMappingURL', new Uint8Array([text.length, ...text]));
+  return setCustomSection(bytes, name, new Uint8Array([text.length, ...text]));
+}
+
+function withSourceMappingUrl(bytes: Uint8Array, url: string): Uint8Array {
+  return withCustomUrl(bytes, 'sourceMappingURL', url);
 }
 
 /** File offsets of each function body's first byte after its size, as a source map's columns count them. */
@@ -106,7 +110,7 @@ function bodyOffsets(bytes: Uint8Array): number[] {
   return out;
 }
 
-describe('source lines from a source map', () => {
+describe('source lines from outside the module: a source map, split DWARF', () => {
   it("maps each function's first mapped byte to its source line when the module has no DWARF", () => {
     const bytes = wat(`(module
       (import "env" "log" (func $log (param i32)))
@@ -151,5 +155,21 @@ describe('source lines from a source map', () => {
       expect(await cli('instrument', path.join(dir, `${name}.wasm`), '-o', out)).toMatchObject({ code: 0 });
       expect((await cli('list', '--srcline', out)).stdout).toBe('    1      0  a  lib.rs:5\n    2      1  b  lib.rs:9\n');
     }
+  });
+
+  it("the CLI reads split DWARF from the file a module's external_debug_info names, and refuses one of another build", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wasm-ftrace-split-'));
+    // what -gseparate-dwarf ships: the module without its DWARF, pointing at the build that has it
+    const kept = readSections(srcline).filter((s) => !s.name?.startsWith('.debug_'));
+    const main = Buffer.concat([srcline.subarray(0, 8), ...kept.map((s) => srcline.subarray(s.start, s.end))]);
+    writeFileSync(path.join(dir, 'app.wasm'), withCustomUrl(main, 'external_debug_info', 'app.debug.wasm'));
+    writeFileSync(path.join(dir, 'app.debug.wasm'), srcline);
+    const out = path.join(dir, 'app.out.wasm');
+    expect((await cli('instrument', path.join(dir, 'app.wasm'), '-o', out)).code).toBe(0);
+    expect((await cli('list', '--srcline', out, 'collatz_step')).stdout).toBe('    6     12  collatz_step  wasm-fixtures/c/srcline.c:11\n');
+
+    writeFileSync(path.join(dir, 'app.debug.wasm'), readFileSync('wasm-fixtures/build/hello.wasm'));
+    const other = await cli('instrument', path.join(dir, 'app.wasm'), '-o', out);
+    expect(other.stderr).toContain("wasm-ftrace: warning: no source lines: the external debug file is of another build (its code section differs from the module's)");
   });
 });

@@ -7,9 +7,10 @@
  * source map are stale after it (the pass drops them, see
  * instrument/debug-sections.ts).
  */
-import { readLineRows, type LineRow } from './dwarf-lines.js';
+import { codeLayout } from './code-layout.js';
+import { readLineRows, type DwarfSections, type LineRow } from './dwarf-lines.js';
 import { mappingRows } from './source-map.js';
-import { ByteReader, SectionId, findCustomSection, findSection, readImportSection, type Section } from './wasm-sections.js';
+import { ByteReader, SectionId, WasmFormatError, findCustomSection, findSection, readImportSection, readSections, type Section } from './wasm-sections.js';
 
 /** What FtraceMetadata.sourceLines and a data file's INST chunk hold. */
 export interface SourceLines {
@@ -22,12 +23,15 @@ export interface SourceLines {
 }
 
 /**
- * The source lines of a module's functions from its `.debug_line` section
- * or, when it has none, from `sourceMap` (the text of the file its
- * `sourceMappingURL` names). Undefined when neither gives any function a
- * line. Throws WasmFormatError when the DWARF or the source map is malformed.
+ * The source lines of a module's functions from its `.debug_line` section;
+ * when it has none, from `debugFile` (the bytes of the file its
+ * `external_debug_info` names: split DWARF, e.g. Emscripten's
+ * -gseparate-dwarf), else from `sourceMap` (the text of the file its
+ * `sourceMappingURL` names). Undefined when none gives any function a line.
+ * Throws WasmFormatError when the DWARF or the source map is malformed, or
+ * the debug file is of another build (its code section differs).
  */
-export function readSourceLines(bytes: Uint8Array, sections: readonly Section[], sourceMap?: string): SourceLines | undefined {
+export function readSourceLines(bytes: Uint8Array, sections: readonly Section[], sourceMap?: string, debugFile?: Uint8Array): SourceLines | undefined {
   const code = findSection(sections, SectionId.code);
   if (!code) return undefined;
   const bodies = functionBodies(bytes, code);
@@ -43,13 +47,9 @@ export function readSourceLines(bytes: Uint8Array, sections: readonly Section[],
     if (old === undefined || row.address < old.address) best.set(i, row);
   };
   let from: SourceLines['from'];
-  const line = findCustomSection(sections, '.debug_line');
-  if (line) {
-    const range = (name: string): { start: number; end: number } | undefined => {
-      const s = findCustomSection(sections, name);
-      return s && { start: s.payload, end: s.end };
-    };
-    readLineRows({ bytes, line: { start: line.payload, end: line.end }, str: range('.debug_str'), lineStr: range('.debug_line_str') }, take);
+  const dwarf = dwarfOf(bytes, sections) ?? (debugFile ? externalDwarf(bytes, debugFile) : undefined);
+  if (dwarf) {
+    readLineRows(dwarf, take);
     from = 'dwarf';
   } else if (sourceMap !== undefined) {
     // source map columns are offsets in the whole file; DWARF's (and ours) are in the code section
@@ -73,6 +73,26 @@ export function readSourceLines(bytes: Uint8Array, sections: readonly Section[],
     functions.push([importCount + i, f, row.line]);
   }
   return { from, files, functions };
+}
+
+/** A module's DWARF sections, when it has a line table. */
+function dwarfOf(bytes: Uint8Array, sections: readonly Section[]): DwarfSections | undefined {
+  const line = findCustomSection(sections, '.debug_line');
+  if (!line) return undefined;
+  const range = (name: string): { start: number; end: number } | undefined => {
+    const s = findCustomSection(sections, name);
+    return s && { start: s.payload, end: s.end };
+  };
+  return { bytes, line: { start: line.payload, end: line.end }, str: range('.debug_str'), lineStr: range('.debug_line_str') };
+}
+
+/** The DWARF of a split debug file, checked to be of this build where it has the code too. */
+function externalDwarf(bytes: Uint8Array, debugFile: Uint8Array): DwarfSections | undefined {
+  const sections = readSections(debugFile);
+  if (findSection(sections, SectionId.code) && codeLayout(debugFile) !== codeLayout(bytes)) {
+    throw new WasmFormatError('malformed', 'the external debug file is of another build (its code section differs from the module\'s)');
+  }
+  return dwarfOf(debugFile, sections);
 }
 
 /** Start (after the size field) and end of each function body, relative to the code section's payload, as DWARF addresses are. */

@@ -11,7 +11,7 @@ import { diskInstrumentCache } from '../runtime/instrument-cache.js';
 import type { CliIO } from './io.js';
 import { instrumentOnly, type SharedFlags } from './options.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
-import { sourceMapFor } from './source-map-file.js';
+import { externalDebugInfo } from './external-debug.js';
 
 export interface PreparedModule {
   binary: Uint8Array;
@@ -30,8 +30,7 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
   const layout = layoutOf(bytes);
   const only = instrumentOnly(flags);
   const cache = flags.cache === false ? undefined : diskInstrumentCache();
-  const sourceMap = sourceMapFor(bytes, file);
-  const map = sourceMap !== undefined ? { sourceMap } : {};
+  const map = externalDebugInfo(bytes, file);
   let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}), ...map };
   const hit = cache?.get(hash, options);
   if (hit) {

@@ -6,12 +6,7 @@ import type { CommandContext } from './context.js';
 import { megabytes, SLOW_MODULE_BYTES, withStatus } from './status.js';
 import { collectGlobs } from './options.js';
 import { METADATA_SECTION } from '../abi/index.js';
-import { sourceMapFor } from './source-map-file.js';
-
-function sourceMapOption(bytes: Uint8Array, file: string): { sourceMap?: string } {
-  const sourceMap = sourceMapFor(bytes, file);
-  return sourceMap !== undefined ? { sourceMap } : {};
-}
+import { externalDebugInfo } from './external-debug.js';
 
 interface InstrumentFlags {
   output?: string;
@@ -56,7 +51,7 @@ Examples:
       const { instrument } = await import('../instrument/pass.js'); // loads binaryen: only commands that instrument pay for it
       const started = performance.now();
       const result = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(input)} (${megabytes(bytes.length)})`, () =>
-        instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true, ...sourceMapOption(bytes, input) }),
+        instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true, ...externalDebugInfo(bytes, input) }),
       );
       const elapsed = performance.now() - started;
       const output = flags.output ?? defaultOutputPath(input);

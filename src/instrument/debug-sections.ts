@@ -20,9 +20,14 @@ export function isCodeOffsetSection(name: string): boolean {
 }
 
 /** The input's source lines, or undefined; a malformed table costs a warning, never the instrumentation. */
-export function inputSourceLines(input: Uint8Array, sections: readonly Section[], sourceMap: string | undefined, warnings: string[]): SourceLines | undefined {
+export function inputSourceLines(
+  input: Uint8Array,
+  sections: readonly Section[],
+  from: { sourceMap?: string; debugFile?: Uint8Array },
+  warnings: string[],
+): SourceLines | undefined {
   try {
-    return readSourceLines(input, sections, sourceMap);
+    return readSourceLines(input, sections, from.sourceMap, from.debugFile);
   } catch (e) {
     if (!(e instanceof WasmFormatError)) throw e;
     warnings.push(`no source lines: ${e.message}`);

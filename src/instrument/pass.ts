@@ -80,6 +80,8 @@ export interface InstrumentOptions {
   exitHooks?: boolean;
   /** the text of the source map the input's `sourceMappingURL` names: where it has no DWARF, its lines become the metadata's sourceLines */
   sourceMap?: string;
+  /** the bytes of the split DWARF file the input's `external_debug_info` names: where the input has no DWARF of its own, its line table gives the lines */
+  debugFile?: Uint8Array;
 }
 
 export interface InstrumentStats {
@@ -172,7 +174,7 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
       rewriteCallSites(ctx);
       addPrologues(ctx);
       warnings.push(...opaqueWarnings(ctx));
-      const sourceLines = inputSourceLines(input, sections, options.sourceMap, warnings);
+      const sourceLines = inputSourceLines(input, sections, options, warnings);
       const { binary, metadata, droppedDebugInfo } = emitModule(ctx, input, sections, inputNames?.moduleName, sourceLines);
       checkNotRepaired(input, engineAccepts, binary);
       const { functionCount, importCount, counts } = ctx;

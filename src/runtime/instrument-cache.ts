@@ -67,6 +67,7 @@ function entryKey(hash: string, options: InstrumentOptions): string {
     notrace: [...(options.notrace ?? [])].sort(),
     exitHooks: options.exitHooks === true,
     sourceMap: options.sourceMap === undefined ? null : createHash('sha256').update(options.sourceMap).digest('hex'),
+    debugFile: options.debugFile === undefined ? null : createHash('sha256').update(options.debugFile).digest('hex'),
   };
   return createHash('sha256').update(`${passFingerprint()}\n${hash}\n${JSON.stringify(o)}`).digest('hex').slice(0, 40);
 }
