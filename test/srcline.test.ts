@@ -35,6 +35,7 @@ describe('--srcline on the readers', () => {
     golden('srcline-graph.txt', (await cli('graph', '--srcline', 'sum_lengths', data)).stdout);
     // without --srcline nothing changes
     expect((await cli('replay', '-G', 'sum_lengths', data)).stdout).not.toContain('/*');
+    expect((await cli('info', data)).stdout).toMatch(/^ {4}0 {2}srcline\.wasm {2}66 functions \(7 imported\) {2}sha256 [0-9a-f]{64} {2}source lines of 57 functions \(dwarf\)$/m);
   });
 
   it('list --srcline shows where each function starts, for the module as built', async () => {

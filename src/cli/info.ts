@@ -38,7 +38,8 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       out += `modules    ${d.instances.length}\n`;
       for (const i of d.instances) {
         const thread = i.thread !== undefined ? `  thread ${printable(i.thread)}` : '';
-        out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}${thread}\n`;
+        const lines = i.sourceLines ? `  source lines of ${i.sourceLines.functions.length} functions (${i.sourceLines.from})` : '';
+        out += `  ${String(i.id).padStart(3)}  ${printable(i.name)}  ${i.functionCount} functions (${i.importCount} imported)  sha256 ${printable(i.moduleHash ?? 'unknown')}${thread}${lines}\n`;
       }
       ctx.io.stdout(out);
       // a filter that matched nothing in any module: the recording did not trace what was asked
