@@ -5,7 +5,7 @@
 export { instrument, InstrumentError } from './instrument/pass.js';
 export type { InstrumentOptions, InstrumentResult, InstrumentStats, InstrumentErrorKind, InstrumentErrorFields } from './instrument/pass.js';
 export * from './ftrace/index.js';
-export { ABI, HOST_IP, functionName, isAbiExport, METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData, compileGlob, matchesAny, FilterSpec, resolveFilter } from './abi/index.js';
+export { ABI, HOST_IP, functionName, isAbiExport, METADATA_SECTION, METADATA_VERSION, encodeMetadata, decodeMetadata, readModuleMetadata, isStaticData, compileGlob, matchesAny, FilterSpec, resolveFilter, engineHasMultiMemory } from './abi/index.js';
 export type { FunctionNames, FtraceMetadata, StaticDataBounds, Glob, GlobKind, FilterExpr, FilterCommand } from './abi/index.js';
 export * from './tracers/index.js';
 export * from './ring/index.js';

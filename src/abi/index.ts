@@ -26,3 +26,4 @@ export {
   readExportSection,
 } from './wasm-sections.js';
 export type { Section, ImportEntry, ExportEntry, ExternalKind, WasmFormatErrorKind } from './wasm-sections.js';
+export { TRACE_MEMORY, engineHasMultiMemory, traceMemoryPages } from './trace-memory.js';

@@ -37,6 +37,8 @@ export interface FtraceMetadata {
   guardWords: number;
   /** the module also calls `ftrace.mcount_exit(ip)` on every way out of a traced function */
   exitHooks?: boolean;
+  /** the module imports `ftrace.memory` and records in wasm in the direct case (src/abi/trace-memory.ts) */
+  traceMemory?: boolean;
   /**
    * ips of functions with calls the pass could not give a caller token
    * (inside try_table and other expressions binaryen.js cannot walk): entries

@@ -24,6 +24,7 @@ import { instrument } from '../instrument/pass.js';
 import { Ftrace } from '../ftrace/ftrace.js';
 import { logExecutionBinary, logExecutionImport } from './build.js';
 import { SCENARIOS, SCENARIO_IDS, type Variant } from './scenarios.js';
+import { engineHasMultiMemory } from '../abi/trace-memory.js';
 import { BenchError, openWorkload, type WorkloadHost, type WorkloadSpec } from './workloads.js';
 import type { WorkerCommand, WorkerJob, WorkerMessage, WorkerReady, WorkerTimes } from './worker.js';
 import type { NativePeer } from './native-peer.js';
@@ -75,7 +76,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new BenchError('rounds must be a positive whole number');
   const wanted = options.scenarios ?? [...SCENARIO_IDS];
   for (const id of wanted) if (!SCENARIO_IDS.includes(id)) throw new BenchError(`unknown scenario '${id}' (${SCENARIO_IDS.join(', ')})`);
-  const scenarios = SCENARIOS.filter((s) => s.id === 'baseline' || wanted.includes(s.id));
+  // In-wasm scenarios need a second memory: engines without multi-memory (Node 20) skip them.
+  const inWasmOk = engineHasMultiMemory();
+  const scenarios = SCENARIOS.filter((s) => s.id === 'baseline' || (wanted.includes(s.id) && (inWasmOk || !s.variant.startsWith('wasm'))));
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const progress = options.onProgress ?? (() => {});
 
@@ -91,6 +94,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     // the traced binary counts entries even when no scenario runs it
     variants.traced = instrument(spec.bytes).binary;
     if (needs.has('exits')) variants.exits = instrument(spec.bytes, { exitHooks: true }).binary;
+    if (needs.has('wasm')) variants.wasm = instrument(spec.bytes, { traceMemory: true }).binary;
+    if (needs.has('wasm-exits')) variants['wasm-exits'] = instrument(spec.bytes, { exitHooks: true, traceMemory: true }).binary;
     let logImport: { module: string; name: string } | null = null;
     if (needs.has('logexec')) {
       variants.logexec = logExecutionBinary(spec.bytes);

@@ -10,11 +10,12 @@ import type { WorkerClock } from '../clock/worker-clock.js';
 import type { TraceClock } from '../ring/event.js';
 import { startWorkerClock } from '../runtime/node-clock.js';
 import { TraceArray } from '../tracers/trace-array.js';
+import { WasmRing } from '../ring/wasm-ring.js';
 import type { TracerName } from '../tracers/tracer.js';
 import type { WrapImports } from './workloads.js';
 
 /** Which binary a scenario runs. */
-export type Variant = 'original' | 'traced' | 'exits' | 'logexec';
+export type Variant = 'original' | 'traced' | 'exits' | 'logexec' | 'wasm' | 'wasm-exits';
 
 export interface ScenarioInstance {
   wrap: WrapImports;
@@ -71,9 +72,25 @@ function benchWorkerClock(): WorkerClock {
   return workerClock;
 }
 
-/** A tracer through the trace array, as `wasm-ftrace run -t TRACER --clock CLOCK` sets it up. */
-function tracer(module: WebAssembly.Module, name: TracerName, clock: TraceClock, filter?: string): ScenarioInstance {
-  const tr = new TraceArray({ tracer: name, clock, ...(clock === 'worker' ? { workerClock: benchWorkerClock() } : {}) });
+/**
+ * The worker clock running on a trace memory's buffer, so the in-wasm
+ * recorder reads it with a load (as `record` sets it up).
+ */
+let ringClock: { ring: WasmRing; clock: WorkerClock } | undefined;
+function benchRingClock(): { ring: WasmRing; clock: WorkerClock } {
+  if (!ringClock) {
+    const ring = new WasmRing();
+    ringClock = { ring, clock: startWorkerClock({ buffer: ring.buffer }) };
+  }
+  return ringClock;
+}
+
+/** A tracer through the trace array, as `wasm-ftrace run -t TRACER --clock CLOCK` sets it up; `inWasm`: on a module with a trace memory. */
+function tracer(module: WebAssembly.Module, name: TracerName, clock: TraceClock, filter?: string, inWasm = false): ScenarioInstance {
+  const ringAndClock = inWasm && clock === 'worker' ? benchRingClock() : undefined;
+  const workerClock = clock === 'worker' ? (ringAndClock?.clock ?? benchWorkerClock()) : undefined;
+  const wasmRing = ringAndClock?.ring ?? (inWasm ? new WasmRing() : undefined);
+  const tr = new TraceArray({ tracer: name, clock, ...(workerClock ? { workerClock } : {}), ...(wasmRing ? { wasmRing } : {}) });
   const inst = tr.addInstance(Ftrace.forModule(module));
   if (filter !== undefined) tr.setFilter(filter);
   return {
@@ -188,6 +205,48 @@ export const SCENARIOS: readonly Scenario[] = [
     variant: 'exits',
     records: true,
     setup: (m) => tracer(m, 'profiler', 'worker'),
+  },
+  {
+    id: 'wasm-off',
+    label: 'tracing off (nop tracer), trace memory',
+    variant: 'wasm',
+    records: false,
+    setup: (m) => tracer(m, 'nop', 'counter', undefined, true),
+  },
+  {
+    id: 'wasm-function-counter',
+    label: 'function tracer, counter clock, in wasm',
+    variant: 'wasm',
+    records: true,
+    setup: (m) => tracer(m, 'function', 'counter', undefined, true),
+  },
+  {
+    id: 'wasm-function-worker',
+    label: 'function tracer, worker clock, in wasm',
+    variant: 'wasm',
+    records: true,
+    setup: (m) => tracer(m, 'function', 'worker', undefined, true),
+  },
+  {
+    id: 'wasm-graph-worker',
+    label: 'function_graph tracer, worker clock, in wasm',
+    variant: 'wasm-exits',
+    records: true,
+    setup: (m) => tracer(m, 'function_graph', 'worker', undefined, true),
+  },
+  {
+    id: 'wasm-graph-perf',
+    label: 'function_graph tracer, perf clock, in wasm',
+    variant: 'wasm-exits',
+    records: true,
+    setup: (m) => tracer(m, 'function_graph', 'perf', undefined, true),
+  },
+  {
+    id: 'wasm-profiler-worker',
+    label: 'profiler, worker clock, in wasm',
+    variant: 'wasm-exits',
+    records: true,
+    setup: (m) => tracer(m, 'profiler', 'worker', undefined, true),
   },
   {
     id: 'clock',

@@ -16,15 +16,15 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
   const native = result.native?.ok ? result.native.result : null;
   const c = result.workloads.find((w) => w.id === 'c');
   if (native && c) {
-    // the issue asks this of function_graph recorded in wasm; until that recorder exists, the JS path stands in
-    for (const id of ['graph', 'graph-worker']) {
+    // asked of function_graph recorded in wasm; the JS path's figures stand beside it
+    for (const id of ['wasm-graph-worker', 'graph', 'graph-worker']) {
       const s = c.scenarios.find((x) => x.id === id);
       if (!s) continue;
       const m = s.overheadNsPerEntry / native.uftraceNsPerCall;
       out.push({
         scenario: id,
         workload: 'c',
-        target: `${s.label} (JS path), per traced call: at most 1/20 of native uftrace record on the same C source`,
+        target: `${s.label}${id.startsWith('wasm') ? '' : ' (JS path)'}, per traced call: at most 1/20 of native uftrace record on the same C source`,
         measured: m,
         limit: 0.05,
         unit: 'x uftrace per call',
@@ -32,7 +32,11 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         margin: m <= 0.05 ? `${pct(1 - m / 0.05)} under the limit` : `${(m / 0.05).toFixed(1)}x the limit`,
         note:
           `${ns(s.overheadNsPerEntry)} vs uftrace's ${ns(native.uftraceNsPerCall)} per call: ` +
-          (m <= 0.05 ? 'met on the JS path' : 'two wasm-to-JS calls per call and the JS recorder; the in-wasm recorder (a ring written inline, 1-3 ns an event) is not built yet'),
+          (m <= 0.05
+            ? 'met'
+            : id.startsWith('wasm')
+              ? 'the records are written in wasm, but each is still replayed in JS into the tracer (shadow stack, ring write) when the trace memory drains'
+              : 'two wasm-to-JS calls per call and the JS recorder'),
       });
     }
   }
@@ -43,6 +47,28 @@ function forWorkload(w: WorkloadResult): TargetResult[] {
   const out: TargetResult[] = [];
   const get = (id: string): ScenarioResult | undefined => w.scenarios.find((s) => s.id === id);
   const floor = get('floor');
+  // The in-wasm recorder (engines with multi-memory): overhead against the floor's.
+  const inWasm: [string, number][] = [
+    ['wasm-function-counter', 0.5],
+    ['wasm-graph-worker', 1.5],
+    ['wasm-profiler-worker', 1.5],
+  ];
+  for (const [id, limit] of inWasm) {
+    const s = get(id);
+    if (!s || !floor || s.overheadVsFloor === null) continue;
+    const m = s.overheadVsFloor;
+    out.push({
+      scenario: id,
+      workload: w.id,
+      target: `${s.label}: overhead at most ${limit}x the empty-import floor's`,
+      measured: m,
+      limit,
+      unit: 'x floor overhead',
+      met: m <= limit,
+      margin: m <= limit ? `${pct(1 - m / limit)} under the limit` : `${pct(m / limit - 1)} over the limit`,
+      note: m <= limit ? '' : `${ns(s.overheadNsPerEntry)} per entry vs the floor's ${ns(floor.overheadNsPerEntry)}: the record is written in wasm (a few ns), then replayed in JS into the tracer's ring when the trace memory drains`,
+    });
+  }
   const direct = get('direct');
   const base = w.baselineNsPerEntry;
   const versus = (limit: number, measured: number): string => {

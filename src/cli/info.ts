@@ -30,6 +30,7 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       if (d.firstTs !== null && d.lastTs !== null && clockHasTime(h.clock)) rows.push(['duration', `${((d.lastTs - d.firstTs) / 1000).toFixed(3)} ms of trace`]);
       const interrupted = d.footer?.['interrupted'];
       if (typeof interrupted === 'string') rows.push(['ended', `interrupted by ${interrupted}: the program was stopped; the trace holds what it recorded until then`]);
+      if (d.footer) rows.push(['recorder', describeRecorder(d.footer.recorder)]);
       const stats = d.footer?.stats;
       if (stats) rows.push(['repairs', `${stats.unwoundFrames} frames unwound without exit, ${stats.strayExits} stray exits, ${stats.recursionMissed} entries missed by a busy callback`]);
       let out = rows.map(([k, v]) => `${k.padEnd(10)} ${printable(v)}\n`).join('');
@@ -49,6 +50,13 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
         ctx.exitCode = 1;
       }
     });
+}
+
+/** Which path recorded the events: the module's in-wasm recorder (trace memory) or the JS hook. */
+function describeRecorder(r: unknown): string {
+  const rec = r as { inWasm?: unknown; ringRecords?: unknown } | undefined;
+  if (rec === undefined || typeof rec !== 'object' || rec === null || typeof rec.inWasm !== 'number') return 'js: every event called into JavaScript (ftrace.mcount)';
+  return `wasm: ${rec.inWasm} entries and exits written in wasm into a trace memory (ring of ${String(rec.ringRecords)} records); the rest through the JS hook`;
 }
 
 function describeClock(h: DataFileHeader): string {

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { codeLayout } from '../abi/index.js';
+import { engineHasMultiMemory } from '../abi/trace-memory.js';
+import { CliError } from './errors.js';
 import type { InstrumentOptions } from '../instrument/pass.js';
 import { diskInstrumentCache } from '../runtime/instrument-cache.js';
 import type { CliIO } from './io.js';
@@ -25,13 +27,27 @@ export interface PreparedModule {
   cache: 'hit' | 'miss' | 'off';
 }
 
+/**
+ * Whether to give the module a trace memory (the in-wasm recorder): --recorder
+ * wasm asks for it (an error where the engine cannot run it), js refuses it,
+ * auto takes it where the engine has multi-memory.
+ */
+export function wantsTraceMemory(flags: SharedFlags): boolean {
+  const recorder = flags.recorder ?? 'auto';
+  if (recorder === 'js') return false;
+  if (engineHasMultiMemory()) return true;
+  if (recorder === 'wasm') throw new CliError(`--recorder wasm needs an engine with multi-memory (Node >= 22); this is Node ${process.versions.node}: use --recorder js`);
+  return false;
+}
+
 export async function instrumentForRun(bytes: Uint8Array, file: string, flags: SharedFlags, exitHooks: boolean, io: CliIO): Promise<PreparedModule> {
   const hash = createHash('sha256').update(bytes).digest('hex');
   const layout = layoutOf(bytes);
   const only = instrumentOnly(flags);
   const cache = flags.cache === false ? undefined : diskInstrumentCache();
   const map = externalDebugInfo(bytes, file);
-  let options: InstrumentOptions = { exitHooks, ...(only ? { only } : {}), ...map };
+  const tm = wantsTraceMemory(flags) ? { traceMemory: true } : {};
+  let options: InstrumentOptions = { exitHooks, ...tm, ...(only ? { only } : {}), ...map };
   const hit = cache?.get(hash, options);
   if (hit) {
     for (const w of hit.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);
@@ -43,7 +59,7 @@ export async function instrumentForRun(bytes: Uint8Array, file: string, flags: S
     // -F globs that select nothing here: instrument everything and let the filter say so
     const selected = only ? instrumentSelecting(instrument, bytes, options) : null;
     if (selected) return selected;
-    options = { exitHooks, ...map };
+    options = { exitHooks, ...tm, ...map };
     return instrumentSelecting(instrument, bytes, options)!;
   });
   for (const w of result.warnings) io.stderr(`wasm-ftrace: warning: ${w}\n`);

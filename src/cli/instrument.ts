@@ -14,6 +14,7 @@ interface InstrumentFlags {
   notrace?: string[];
   stats?: boolean;
   exitHooks?: boolean;
+  traceMemory?: boolean;
 }
 
 export function defaultOutputPath(input: string): string {
@@ -30,6 +31,7 @@ export function registerInstrument(program: Command, ctx: CommandContext): void 
     .option('--only <glob>', 'instrument only functions matching the glob (repeatable)', collectGlobs)
     .option('--notrace <glob>', 'leave functions matching the glob uninstrumented (repeatable)', collectGlobs)
     .option('--exit-hooks', 'also call ftrace.mcount_exit(ip) on every way out of a function (for function_graph and the profiler)')
+    .option('--trace-memory', 'give the module a trace memory (imported as ftrace.memory) and the in-wasm recorder: the output needs multi-memory (Node >= 22, current browsers)')
     .option('--stats', 'print how many functions were instrumented and skipped')
     .addHelpText(
       'after',
@@ -51,7 +53,7 @@ Examples:
       const { instrument } = await import('../instrument/pass.js'); // loads binaryen: only commands that instrument pay for it
       const started = performance.now();
       const result = withStatus(ctx.io, bytes.length >= SLOW_MODULE_BYTES, `instrumenting ${path.basename(input)} (${megabytes(bytes.length)})`, () =>
-        instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true, ...externalDebugInfo(bytes, input) }),
+        instrument(bytes, { only: flags.only ?? [], notrace: flags.notrace ?? [], exitHooks: flags.exitHooks === true, traceMemory: flags.traceMemory === true, ...externalDebugInfo(bytes, input) }),
       );
       const elapsed = performance.now() - started;
       const output = flags.output ?? defaultOutputPath(input);

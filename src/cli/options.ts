@@ -172,6 +172,14 @@ export const OPTION_TABLE: readonly SharedOption[] = [
     description: "show each function's source file:line (from the module's DWARF line table or source map, which instrumenting keeps)",
     commands: READING,
   },
+  {
+    flags: '--recorder <where>',
+    description:
+      "'wasm': events are written by the module itself into a trace memory while one tracer runs (needs multi-memory: Node >= 22); 'js': every event calls into JavaScript; 'auto' (default): wasm where the engine has multi-memory",
+    commands: RECORDING,
+    parse: choice('recorder', ['auto', 'wasm', 'js']),
+    defaultValue: 'auto',
+  },
   { flags: '--no-cache', description: 'instrument again instead of reusing the instrument cache ($WASM_FTRACE_CACHE_DIR, else $XDG_CACHE_HOME/wasm-ftrace, else ~/.cache/wasm-ftrace)', commands: RECORDING },
 ];
 
@@ -228,6 +236,8 @@ export interface SharedFlags {
   instrumentAll?: boolean;
   /** false: --no-cache */
   cache?: boolean;
+  /** where events are recorded: 'auto' (wasm where the engine allows), 'wasm', 'js' */
+  recorder?: 'auto' | 'wasm' | 'js';
   /** readers: symbol files */
   symbols?: string[];
   /** readers: false with --no-demangle */

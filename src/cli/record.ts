@@ -18,7 +18,8 @@ import { TRACERS } from '../tracers/registry.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './context.js';
-import { instrumentForRun, type PreparedModule } from './instrument-for-run.js';
+import { instrumentForRun, wantsTraceMemory, type PreparedModule } from './instrument-for-run.js';
+import { WasmRing } from '../ring/wasm-ring.js';
 import { addSharedOptions, instrumentOnly, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
 import { findCustomSection, readSections } from '../abi/index.js';
@@ -85,7 +86,10 @@ Examples:
             `rebuild keeping names (README, Names), or read it with --symbols and the unstripped build\n`,
         );
       }
-      const clock = nodeClockOptions(flags.clock as TraceClock);
+      // The trace memory, when the module has one: made here, shared with the
+      // program's thread, and the worker clock runs on its buffer.
+      const wasmRing = prepared.options.traceMemory ? new WasmRing() : undefined;
+      const clock = nodeClockOptions(flags.clock as TraceClock, wasmRing?.buffer);
       if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
       const preopens: Record<string, string> = {};
       for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
@@ -106,6 +110,7 @@ Examples:
             ...(clock.clock !== undefined ? { clock: clock.clock } : {}),
             ...(clock.workerClock ? { workerClock: { buffer: clock.workerClock.cell.buffer as SharedArrayBuffer, info: clock.workerClock.info } } : {}),
             ...(clock.clockNote !== undefined ? { clockNote: clock.clockNote } : {}),
+            ...(wasmRing ? { traceMemory: wasmRing.memory } : {}),
             ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}),
             maxGraphDepth: flags.depth ?? 0,
             filter,
@@ -129,7 +134,7 @@ Examples:
 
 /** What the data file keeps about the pass: what it instrumented, and whether the cache had it. */
 function instrumentedAs(p: PreparedModule): Record<string, unknown> {
-  return { ...(p.options.only ? { only: p.options.only } : {}), exitHooks: p.options.exitHooks === true, cache: p.cache };
+  return { ...(p.options.only ? { only: p.options.only } : {}), exitHooks: p.options.exitHooks === true, traceMemory: p.options.traceMemory === true, cache: p.cache };
 }
 
 function recordedOptions(flags: RecordFlags, filter: string[]): Record<string, unknown> {
@@ -145,6 +150,8 @@ function recordedOptions(flags: RecordFlags, filter: string[]): Record<string, u
 /** Runs `node args...` with the preload that traces every module it loads. */
 function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: string[], ctx: CommandContext): Promise<number> {
   if (args.length === 0) throw new UsageError('record -- node needs a script to run');
+  // the child is this same node: refuse --recorder wasm here rather than in every process
+  wantsTraceMemory(flags);
   const only = instrumentOnly(flags);
   const config = {
     output: path.resolve(flags.output),
@@ -157,6 +164,7 @@ function recordNode(args: string[], flags: RecordFlags, tracer: string, filter: 
     ...(flags.depth ? { maxGraphDepth: flags.depth } : {}),
     ...(only ? { instrument: { only } } : {}),
     ...(flags.cache === false ? { cache: false } : {}),
+    ...(flags.recorder !== undefined && flags.recorder !== 'auto' ? { recorder: flags.recorder } : {}),
     command: ['node', ...args],
   };
   return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@ import { formatChromeTrace, formatFolded, formatFtraceText, formatProfileRows } 
 import { TRACERS } from '../tracers/registry.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import { clockHasTime, type TraceClock } from '../ring/event.js';
-import { nodeClockOptions } from '../runtime/node-clock.js';
+import { traceArrayFor } from './trace-setup.js';
 import { filterTrace } from '../output/filter.js';
 import { UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
@@ -66,11 +66,10 @@ Examples:
       const bytes = await readInputFile(file);
       // binaryen (10 MB of wasm) and node:wasi load only when a module runs, not for --help
       const { runModule, ProgramError } = await import('../runtime/wasi.js');
-      const { binary } = await instrumentForRun(bytes, file, flags, tracer.needsExitHooks, ctx.io);
+      const { binary, options: pass } = await instrumentForRun(bytes, file, flags, tracer.needsExitHooks, ctx.io);
 
-      const clock = nodeClockOptions(flags.clock as TraceClock);
-      const tr = new TraceArray({ tracer: tracerName, ...clock, ...(bufferKb ? { bufferKb } : {}) });
-      if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
+      const setup = traceArrayFor(pass, tracerName, flags.clock as TraceClock, bufferKb, ctx.io);
+      const tr = setup.tr;
       tr.maxGraphDepth = flags.depth ?? 0;
       const dirs = flags.dir ?? ['.'];
       const preopens: Record<string, string> = {};
@@ -100,7 +99,7 @@ Examples:
         if (!(e instanceof ProgramError) || tr.stats.written === 0) throw e;
         trapped = e;
       } finally {
-        clock.workerClock?.stop();
+        setup.stop();
       }
       if (result?.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
 

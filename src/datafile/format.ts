@@ -161,6 +161,12 @@ export interface DataFileFooter {
   stats?: { unwoundFrames: number; strayExits: number; recursionMissed: number };
   /** filter expressions that matched no function in any module of the recording (an error `info` reports) */
   unmatchedFilters?: { option: string; text: string }[];
+  /**
+   * The modules had a trace memory: records their in-wasm recorder wrote
+   * (entries and exits that never called into JS) and the size of its ring.
+   * Absent: every event came through the JS hook.
+   */
+  recorder?: { inWasm: number; ringRecords: number };
   [key: string]: unknown;
 }
 

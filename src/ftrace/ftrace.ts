@@ -11,6 +11,12 @@
  * Dynamic patching: the guards inside the module (one bit per function) are
  * kept equal to "some enabled ops wants this function", so a function nobody
  * wants never leaves wasm, and the direct call needs no hash test.
+ *
+ * The direct call taken to its end: when the module has a trace memory and
+ * the one ops is `recordable` (a built-in tracer's), update() switches the
+ * module's own recorder on, and events never leave wasm; the host replays
+ * them into the ops (tracers/trace-memory-host.ts) whenever it takes control, so
+ * the ops sees the same calls in the same order as through the hook.
  */
 import { FilterSpec, resolveFilter } from '../abi/filter-spec.js';
 import { FtraceHash, applyFilterText, FilterError, type FilterUniverse } from './hash.js';
@@ -73,8 +79,14 @@ export class Ftrace {
   /** the guest's side of the API (register_ftrace_function & co. as imports) */
   readonly guest: GuestApi;
 
+  /** the module's in-wasm recorder, when it has a trace memory and a host connected it */
+  private recorder: InWasmRecorder | null = null;
+  /** the recorder is on: the direct ops' events are written in wasm */
+  private directInWasm = false;
+
   /** the ops mcount calls directly (ftrace_trace_function == ops->func), or null */
-  private direct: FtraceOps | null = null;
+  /** @internal read by the trace memory's replay (tracers/trace-memory-host.ts); written by update() only */
+  direct: FtraceOps | null = null;
   /** mcount goes through the list function */
   private useList = false;
   /** the same two, for mcount_exit and the ops that have a retfunc */
@@ -156,6 +168,22 @@ export class Ftrace {
     const meta = readModuleMetadata(module);
     if (!meta) throw new Error('the module is not instrumented by wasm-ftrace (no wasm-ftrace section)');
     return new Ftrace(meta, options);
+  }
+
+  /**
+   * Connects the module's in-wasm recorder (a module instrumented with a
+   * trace memory): from now on the direct case records in wasm when the ops
+   * allows it. `flush` must replay every record written so far (through
+   * replayRecords); `setDirect` writes the module's switch.
+   */
+  connectRecorder(recorder: InWasmRecorder): void {
+    this.recorder = recorder;
+    this.update();
+  }
+
+  /** Whether events go to the module's in-wasm recorder now (the direct case with a recordable ops). */
+  get recordsInWasm(): boolean {
+    return this.directInWasm;
   }
 
   /** The `ftrace` import module for the instrumented module: `{ ftrace: ft.imports }`, the hook and the guest API. */
@@ -359,6 +387,10 @@ export class Ftrace {
 
   /** update_ftrace_function() plus re-patching the guards. */
   private update(): void {
+    // Records written in wasm belong to the dispatch as it was: deliver them
+    // before anything changes (direct, filters, ENABLED are still as they
+    // were when the module wrote them).
+    this.recorder?.flush();
     const list = this.opsList;
     const only = list.length === 1 ? list[0]! : undefined;
     if (!this.enabled || list.length === 0) {
@@ -383,6 +415,11 @@ export class Ftrace {
     const onlyExit = withExit.length === 1 ? withExit[0]! : undefined;
     this.directExit = onlyExit && this.currentMode === 'direct' ? onlyExit : null;
     this.useExitList = withExit.length > 0 && this.directExit === null;
+    const inWasm = this.recorder !== null && this.direct !== null && this.direct.recordable === true && !this.useExitList;
+    if (inWasm !== this.directInWasm) {
+      this.directInWasm = inWasm;
+      this.recorder!.setDirect(inWasm);
+    }
     this.syncGuards(false);
   }
 
@@ -476,6 +513,14 @@ export class Ftrace {
     // store and the callee's read while JS runs, so nothing live is lost.)
     if (turnedOn && this.parentToken) this.parentToken.resetToken();
   }
+}
+
+/** What Ftrace needs of a module's in-wasm recorder (TraceArray connects it). */
+export interface InWasmRecorder {
+  /** delivers every record written so far (replayRecords) */
+  flush(): void;
+  /** turns the module's recorder on or off */
+  setDirect(on: boolean): void;
 }
 
 /** Writes the guard words that changed; returns whether any bit turned on. */

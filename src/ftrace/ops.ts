@@ -49,6 +49,35 @@ export interface FtraceOps {
   busy: number;
   /** calls skipped because func was already running (it called traced wasm) */
   recursionMissed: number;
+  /**
+   * The ops may be run later, from the in-wasm recorder's records, instead of
+   * at the hook: it only records what happened (reading the trace clock for
+   * the time) and calls no wasm. A module with a trace memory then records
+   * its events without leaving wasm while it is the one ops (Ftrace.update).
+   */
+  recordable?: boolean;
+  /**
+   * A recordable ops's fast way to take many records at once (what func and
+   * retfunc would have done for each, in order). Without it the host calls
+   * func/retfunc per record.
+   */
+  replay?: (batch: RecordBatch) => void;
+}
+
+/**
+ * Records the in-wasm recorder wrote, for FtraceOps.replay: records start
+ * to end-1 of the trace memory's ring, read through recordAt()
+ * (src/abi/trace-memory.ts has the layout). `timed`: each record carries
+ * its timestamp; otherwise the trace clock numbers them (counter).
+ */
+export interface RecordBatch {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly start: number;
+  readonly end: number;
+  readonly timed: boolean;
+  /** makes record k's timestamp the trace clock's "now" (for a replay through func/retfunc) */
+  select(k: number): void;
 }
 
 export interface OpsOptions {
@@ -61,6 +90,10 @@ export interface OpsOptions {
   dynamic?: boolean;
   /** also call this on every exit (needs a module instrumented with exit hooks) */
   retfunc?: FtraceRetFunc;
+  /** see FtraceOps.recordable */
+  recordable?: boolean;
+  /** see FtraceOps.replay */
+  replay?: (batch: RecordBatch) => void;
 }
 
 let anonymous = 0;
@@ -73,6 +106,8 @@ export function createOps(func: FtraceFunc, options: OpsOptions = {}): FtraceOps
     filterHash: FtraceHash.EMPTY,
     notraceHash: FtraceHash.EMPTY,
     ...(options.retfunc ? { retfunc: options.retfunc } : {}),
+    ...(options.recordable ? { recordable: true } : {}),
+    ...(options.replay ? { replay: options.replay } : {}),
     name: options.name ?? `ops${++anonymous}`,
     busy: 0,
     recursionMissed: 0,

@@ -51,8 +51,11 @@ export interface Hooks {
   readonly guardNames: readonly string[];
   readonly exitGuardNames: readonly string[];
   readonly guardWords: number;
+  /** what the prologue and the exit hook call: the mcount imports, or the in-wasm recorder's dispatch (trace memory) */
   readonly mcountName: string;
   readonly mcountExitName: string;
+  /** the module has a trace memory and the in-wasm recorder */
+  readonly traceMemory: boolean;
   /** (if (exit guard bit) (call $mcount_exit (i32 ip))) -> () */
   exitHook(ip: number): Ref;
 }

@@ -21,6 +21,7 @@ import binaryen, { READ_FEATURES, type Module } from './binaryen.js';
 import { getId } from './c-api.js';
 import { ID } from './children.js';
 import type { PassContext } from './context.js';
+import { RECORDER_IMPORTS } from './recorder.js';
 import { encodeFunctionNames, encodeNameSection, parseActiveDataSegments, parseNameSection, setCustomSection } from './wasm-binary.js';
 
 export function emitModule(
@@ -50,10 +51,15 @@ export function emitModule(
     traced: ctx.traced.flatMap((t, i) => (t ? [i] : [])),
     guardWords: ctx.hooks.guardWords,
     ...(ctx.exitHooks ? { exitHooks: true } : {}),
+    ...(ctx.hooks.traceMemory ? { traceMemory: true } : {}),
     ...(ctx.opaqueCallers.size > 0 ? { opaqueCallers: [...ctx.opaqueCallers].sort((a, b) => a - b) } : {}),
     ...(sourceLines ? { sourceLines } : {}),
   };
-  const added = [`${ABI.importModule}.${ABI.mcount}`, ...(ctx.exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : [])];
+  const added = [
+    `${ABI.importModule}.${ABI.mcount}`,
+    ...(ctx.exitHooks ? [`${ABI.importModule}.${ABI.mcountExit}`] : []),
+    ...(ctx.hooks.traceMemory ? RECORDER_IMPORTS : []),
+  ];
   binary = writeNames(binary, ctx.names, ctx.importCount, added);
   const { binary: kept, dropped } = dropCodeOffsetSections(setCustomSection(binary, METADATA_SECTION, encodeMetadata(metadata)));
   return { binary: kept, metadata, droppedDebugInfo: dropped };

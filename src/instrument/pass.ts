@@ -82,6 +82,13 @@ export interface InstrumentOptions {
   sourceMap?: string;
   /** the bytes of the split DWARF file the input's `external_debug_info` names: where the input has no DWARF of its own, its line table gives the lines */
   debugFile?: Uint8Array;
+  /**
+   * Give the module a trace memory (a second memory imported as
+   * `ftrace.memory`) and the in-wasm recorder, so the direct case records
+   * without leaving wasm (src/abi/trace-memory.ts). The output needs an
+   * engine with multi-memory (Node >= 22, current browsers).
+   */
+  traceMemory?: boolean;
 }
 
 export interface InstrumentStats {
@@ -164,7 +171,7 @@ function instrumentSections(input: Uint8Array, sections: Section[], options: Ins
         ...scan,
         mod,
         exitHooks,
-        hooks: addHooks(mod, scan, exitHooks),
+        hooks: addHooks(mod, scan, exitHooks, options.traceMemory === true),
         warnings,
         counts: { callSites: 0, instrumented: 0 },
         opaque: new Map(),

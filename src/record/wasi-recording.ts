@@ -17,6 +17,7 @@ import { DataFileError } from '../datafile/format.js';
 import type { TraceClock } from '../ring/event.js';
 import { runModule } from '../runtime/wasi.js';
 import { TraceArray } from '../tracers/trace-array.js';
+import { WasmRing } from '../ring/wasm-ring.js';
 import type { TracerName } from '../tracers/tracer.js';
 import { startRecording, type Recording } from './writer.js';
 
@@ -35,6 +36,8 @@ export interface WasiRecordingJob {
   /** clock 'worker': the running clock's shared cell (its Worker belongs to the caller) and what was measured */
   workerClock?: { buffer: SharedArrayBuffer; info: ClockInfo };
   clockNote?: string;
+  /** the trace memory (shared) when the module was instrumented with one: the in-wasm recorder writes there */
+  traceMemory?: WebAssembly.Memory;
   bufferKb?: number;
   maxGraphDepth: number;
   filter: string[];
@@ -93,6 +96,7 @@ export async function recordWasi(job: WasiRecordingJob, control?: StopControl, o
     ...(workerClock ? { workerClock } : {}),
     ...(job.clockNote !== undefined ? { clockNote: job.clockNote } : {}),
     ...(job.bufferKb !== undefined ? { bufferKb: job.bufferKb } : {}),
+    ...(job.traceMemory ? { wasmRing: WasmRing.over(job.traceMemory) } : {}),
   });
   tr.maxGraphDepth = job.maxGraphDepth;
   let recording: Recording;

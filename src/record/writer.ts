@@ -165,6 +165,8 @@ class FileRecording implements Recording {
   abandon(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // what the in-wasm recorders still hold goes into the ring first
+    this.tr.flush();
     const ring = this.tr.ring;
     if (ring.onFull === this.onFull) ring.onFull = null;
     this.discard();
@@ -172,12 +174,16 @@ class FileRecording implements Recording {
 
   flush(): void {
     if (this.isClosed || this.failure !== null) return;
+    // what the in-wasm recorders hold first
+    this.tr.flush();
     this.drain();
   }
 
   close(interrupted?: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // what the in-wasm recorders still hold goes into the ring first
+    this.tr.flush();
     const ring = this.tr.ring;
     if (ring.onFull === this.onFull) ring.onFull = null;
     try {
@@ -196,6 +202,7 @@ class FileRecording implements Recording {
         lastTs: this.lastTs,
         tracer: this.tr.tracer.name,
         stats: { unwoundFrames: stats.unwoundFrames, strayExits: stats.strayExits, recursionMissed: stats.recursionMissed },
+        ...(this.tr.wasmRing ? { recorder: { inWasm: this.tr.wasmRing.drained, ringRecords: this.tr.wasmRing.capacity } } : {}),
       };
       const unmatched = this.tr.unmatchedFilters();
       if (unmatched.length > 0) footer.unmatchedFilters = unmatched;

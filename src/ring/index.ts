@@ -12,3 +12,5 @@ export {
   MARKER_OVERHEAD_BYTES,
 } from './ring-buffer.js';
 export type { RingBufferOptions, RingMode } from './ring-buffer.js';
+export { WasmRing, WASM_RING_DEFAULT_RECORDS } from './wasm-ring.js';
+export type { RecordSink, WasmRingClock } from './wasm-ring.js';

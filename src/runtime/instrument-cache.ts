@@ -66,6 +66,7 @@ function entryKey(hash: string, options: InstrumentOptions): string {
     only: [...(options.only ?? [])].sort(),
     notrace: [...(options.notrace ?? [])].sort(),
     exitHooks: options.exitHooks === true,
+    traceMemory: options.traceMemory === true,
     sourceMap: options.sourceMap === undefined ? null : createHash('sha256').update(options.sourceMap).digest('hex'),
     debugFile: options.debugFile === undefined ? null : createHash('sha256').update(options.debugFile).digest('hex'),
   };

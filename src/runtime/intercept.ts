@@ -211,7 +211,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
 
   function visibleImports(m: WebAssembly.Module, entry: CacheEntry): WebAssembly.ModuleImportDescriptor[] {
     const all = origImports(m);
-    return entry.info.status === 'traced' ? originalImports(all, entry.iface, entry.info.metadata?.exitHooks === true) : all;
+    return entry.info.status === 'traced' ? originalImports(all, entry.iface, entry.info.metadata ?? {}) : all;
   }
 
   function visibleExports(m: WebAssembly.Module, entry: CacheEntry | undefined): WebAssembly.ModuleExportDescriptor[] {

@@ -5,6 +5,7 @@
  * here needs this: the small runtime's build gives the interceptor
  * page-pass.ts instead (scripts/build-browser.mjs).
  */
+import { TRACE_MEMORY } from '../abi/trace-memory.js';
 import { ABI, SectionId, isAbiExport, readExportSection, readImportSection, readSections } from '../abi/index.js';
 
 /** The original module's imports and exports, in order. */
@@ -51,17 +52,33 @@ export function readInterface(bytes: Uint8Array): ModuleInterface | null {
  * writes function imports before the others). `iface` null: the original
  * import section could not be read; drop the pass's imports by name.
  */
-export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
-  return iface ? inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`) : withoutPassImports(all, exitHooks);
+export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
+  return iface ? inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`) : withoutPassImports(all, added);
+}
+
+/** What the pass added besides `ftrace.mcount` (FtraceMetadata's flags). */
+export interface PassImports {
+  exitHooks?: boolean;
+  traceMemory?: boolean;
 }
 
 /** `all` less the pass's imports, found by name (the pass appends them: the last one of each name). */
-export function withoutPassImports(all: WebAssembly.ModuleImportDescriptor[], exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
-  const added = [ABI.mcount, ...(exitHooks ? [ABI.mcountExit] : [])];
-  for (const name of added) {
+export function withoutPassImports(all: WebAssembly.ModuleImportDescriptor[], added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
+  const names: [string, string][] = [
+    [ABI.mcount, 'function'],
+    ...(added.exitHooks ? ([[ABI.mcountExit, 'function']] as [string, string][]) : []),
+    ...(added.traceMemory
+      ? ([
+          [TRACE_MEMORY.memory, 'memory'],
+          [TRACE_MEMORY.drain, 'function'],
+          [TRACE_MEMORY.clock, 'function'],
+        ] as [string, string][])
+      : []),
+  ];
+  for (const [name, kind] of names) {
     for (let i = all.length - 1; i >= 0; i--) {
       const d = all[i]!;
-      if (d.module === ABI.importModule && d.name === name && d.kind === 'function') {
+      if (d.module === ABI.importModule && d.name === name && d.kind === kind) {
         all.splice(i, 1);
         break;
       }

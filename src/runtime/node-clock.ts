@@ -18,8 +18,9 @@ import {
 } from '../clock/worker-clock.js';
 
 /** The worker clock, running and measured; throws when the Worker does not start within `timeoutMs`. */
-export function startWorkerClock(options: { timeoutMs?: number; measureMs?: number } = {}): WorkerClock {
-  const { buffer, cell, state } = clockCell();
+export function startWorkerClock(options: { timeoutMs?: number; measureMs?: number; buffer?: SharedArrayBuffer } = {}): WorkerClock {
+  // A trace memory's buffer (WasmRing.buffer) keeps its clock cell where the worker clock keeps it: the in-wasm recorder then reads it too.
+  const { buffer, cell, state } = clockCell(options.buffer);
   const worker = new Worker(`${WORKER_CLOCK_RUN}\nrun(require('node:worker_threads').workerData);\n`, { eval: true, execArgv: [], workerData: { buffer, origin: performance.timeOrigin, tickMs: TICK_MS } });
   worker.unref();
   // a Worker that fails to start reports through 'error'; do not let it become an uncaught exception
@@ -40,10 +41,10 @@ export function startWorkerClock(options: { timeoutMs?: number; measureMs?: numb
 }
 
 /** What a TraceArray needs for the clock the user asked for: 'worker' starts one, or falls back to 'perf' and says why. */
-export function nodeClockOptions(clock: TraceClock | undefined): { clock?: TraceClock; workerClock?: WorkerClock; clockNote?: string } {
+export function nodeClockOptions(clock: TraceClock | undefined, buffer?: SharedArrayBuffer): { clock?: TraceClock; workerClock?: WorkerClock; clockNote?: string } {
   if (clock !== 'worker') return clock !== undefined ? { clock } : {};
   try {
-    return { clock, workerClock: startWorkerClock() };
+    return { clock, workerClock: startWorkerClock(buffer ? { buffer } : {}) };
   } catch (e) {
     return { clock: 'perf', clockNote: `clock 'worker' asked for, 'perf' used: ${(e as Error).message}` };
   }

@@ -33,6 +33,8 @@ import { instrument } from '../instrument/pass.js';
 import type { TraceArray } from '../tracers/trace-array.js';
 import { diskInstrumentCache } from './instrument-cache.js';
 import { nodeClockOptions } from './node-clock.js';
+import { engineHasMultiMemory } from '../abi/trace-memory.js';
+import { WasmRing } from '../ring/wasm-ring.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { loadSite } from './load-site.js';
@@ -48,6 +50,8 @@ export interface PreloadConfig extends TraceOptions {
   quiet?: boolean;
   /** false: do not use the on-disk instrument cache */
   cache?: boolean;
+  /** where events are recorded: 'auto' (default: in wasm where the engine has multi-memory), 'wasm', 'js' */
+  recorder?: 'auto' | 'wasm' | 'js';
   /** set by the root process for its threads and children: its pid (they write thread files, the root merges them) */
   parent?: number;
 }
@@ -76,7 +80,7 @@ export function parseConfig(text: string): PreloadConfig {
   const check = (key: string, type: string): void => {
     if (cfg[key] !== undefined && typeof cfg[key] !== type) throw new Error(`${CONFIG_ENV}: '${key}' must be a ${type}`);
   };
-  for (const k of ['tracer', 'clock', 'filter', 'notrace', 'graphFunction', 'graphNotrace']) check(k, 'string');
+  for (const k of ['tracer', 'clock', 'filter', 'notrace', 'graphFunction', 'graphNotrace', 'recorder']) check(k, 'string');
   for (const k of ['bufferKb', 'maxGraphDepth', 'parent']) check(k, 'number');
   for (const k of ['overwrite', 'quiet', 'cache']) check(k, 'boolean');
   const strings = (v: unknown, key: string): void => {
@@ -104,7 +108,12 @@ export interface PreloadSession {
 
 /** Sets up tracing for this process: the trace array, the recording, the interceptor. */
 export async function startPreload(config: PreloadConfig): Promise<PreloadSession> {
-  const tr = traceArrayFrom(config, nodeClockOptions(config.clock));
+  // The in-wasm recorder where this engine can run it: modules get a trace
+  // memory, and the worker clock runs on its buffer.
+  const inWasm = config.recorder !== 'js' && engineHasMultiMemory();
+  if (config.recorder === 'wasm' && !inWasm) say(`--recorder wasm needs multi-memory (Node >= 22); Node ${process.versions.node} records through the JS hook`);
+  const wasmRing = inWasm ? new WasmRing() : undefined;
+  const tr = traceArrayFrom(config, { ...nodeClockOptions(config.clock, wasmRing?.buffer), ...(wasmRing ? { wasmRing } : {}) });
   if (tr.clockInfo?.note) say(tr.clockInfo.note);
   tr.onWarning((w) => say(`warning: ${w}`));
 
@@ -115,7 +124,11 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   });
   const interceptor = installInterceptor(tr, {
     pass: instrument,
-    instrument: { ...(config.instrument?.only ? { only: config.instrument.only } : {}), ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}) },
+    instrument: {
+      ...(config.instrument?.only ? { only: config.instrument.only } : {}),
+      ...(config.instrument?.notrace ? { notrace: config.instrument.notrace } : {}),
+      ...(inWasm ? { traceMemory: true } : {}),
+    },
     exitHooks: config.instrument?.exitHooks ?? tr.tracer.needsExitHooks,
     ...(config.cache !== false ? { cache: diskInstrumentCache() } : {}),
     loadSite,

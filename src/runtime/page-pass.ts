@@ -11,7 +11,7 @@
  */
 import type { InstrumentOptions, InstrumentResult } from '../instrument/pass.js';
 import type { Instrumenter } from './instrumenter.js';
-import { hideAbiExports, withoutAbiExports, withoutPassImports, type ModuleInterface } from './module-interface.js';
+import { hideAbiExports, withoutAbiExports, withoutPassImports, type ModuleInterface, type PassImports } from './module-interface.js';
 
 type Exact = Pick<typeof import('./module-interface.js'), 'readInterface' | 'originalImports' | 'originalExports'>;
 
@@ -27,8 +27,8 @@ export function readInterface(bytes: Uint8Array): ModuleInterface | null {
   return exact ? exact.readInterface(bytes) : null;
 }
 
-export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, exitHooks: boolean): WebAssembly.ModuleImportDescriptor[] {
-  return exact ? exact.originalImports(all, iface, exitHooks) : withoutPassImports(all, exitHooks);
+export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
+  return exact ? exact.originalImports(all, iface, added) : withoutPassImports(all, added);
 }
 
 export function originalExports(all: WebAssembly.ModuleExportDescriptor[], iface: ModuleInterface | null | undefined): WebAssembly.ModuleExportDescriptor[] {

@@ -33,7 +33,10 @@ export interface TraceOptions {
  * the runtime resolved (node-clock.ts, page-clock.ts): clock 'worker' comes
  * with its running Worker, or as 'perf' with a note.
  */
-export function traceArrayFrom(options: TraceOptions, clock: Pick<TraceArrayOptions, 'clock' | 'workerClock' | 'clockNote'> = options.clock !== undefined ? { clock: options.clock } : {}): TraceArray {
+export function traceArrayFrom(
+  options: TraceOptions,
+  clock: Pick<TraceArrayOptions, 'clock' | 'workerClock' | 'clockNote' | 'wasmRing'> = options.clock !== undefined ? { clock: options.clock } : {},
+): TraceArray {
   // (the trace array takes an undefined option as not given)
   const tr = new TraceArray({ tracer: options.tracer, ...clock, bufferKb: options.bufferKb, overwrite: options.overwrite });
   if (options.filter) tr.setFilter(options.filter);

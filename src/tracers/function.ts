@@ -4,6 +4,7 @@ import { functionText } from '../output/ftrace-text.js';
 import { EVENT_ENTRY } from '../ring/event.js';
 import { functionSelftest, nopSelftest } from './selftests.js';
 import type { Tracer } from './tracer.js';
+import { functionReplay } from './replay.js';
 
 export const functionTracer: Tracer = {
   name: 'function',
@@ -18,7 +19,11 @@ export const functionTracer: Tracer = {
       (ip, parentIp) => {
         if (tr.tracingOn) ring.write(EVENT_ENTRY, id, ip, parentIp, 0, now(), 0);
       },
-      { name: 'function' },
+      {
+        name: 'function',
+        recordable: true,
+        replay: functionReplay(() => tr.tracingOn, ring, id, now),
+      },
     );
     tr.registerFiltered(inst, ops);
   },

@@ -52,6 +52,8 @@ export class ShadowStack {
   tracksHost = false;
   /** FtraceMetadata.opaqueCallers of the instance */
   opaqueCallers: ReadonlySet<number> | null;
+  /** wasm frames between a traced function and the JS hook: 1 in a module with a trace memory (the recorder's dispatch) */
+  hookFrames = 0;
 
   constructor(opaqueCallers?: readonly number[]) {
     this.opaqueCallers = opaqueCallers?.length ? new Set(opaqueCallers) : null;
@@ -93,7 +95,7 @@ export class ShadowStack {
         // keep: one past the innermost opaqueCallers frame, else base
         let keep = this.depth;
         while (keep > base && !this.opaqueCallers?.has(this.ips[keep - 1]!)) keep--;
-        if (keep > base || !calledFromWasm()) {
+        if (keep > base || !calledFromWasm(this.hookFrames)) {
           this.unwound += this.depth - keep;
           this.truncate(keep);
         }
@@ -161,7 +163,8 @@ export class ShadowStack {
 }
 
 /**
- * Was the wasm function now calling mcount called by wasm (another
+ * Was the wasm function now calling mcount (below `hookFrames` frames of the
+ * pass's own, the in-wasm recorder's dispatch) called by wasm (another
  * instance's code, through an import that is a wasm export or a table), not
  * by JS? Read off the JS stack: the frame below the innermost wasm frame.
  * Engines name wasm frames `wasm-function[N]` (V8, SpiderMonkey); a stack
@@ -169,7 +172,7 @@ export class ShadowStack {
  * Only asked for a host entry into an instance that has frames open above
  * its host mark, which is rare: a trap's leftovers, or a wasm-to-wasm call.
  */
-function calledFromWasm(): boolean {
+function calledFromWasm(hookFrames: number): boolean {
   const E = Error as { stackTraceLimit?: number };
   const limit = E.stackTraceLimit;
   E.stackTraceLimit = 40;
@@ -177,5 +180,5 @@ function calledFromWasm(): boolean {
   E.stackTraceLimit = limit;
   const lines = stack.split('\n');
   const first = lines.findIndex((l) => l.includes('wasm-function['));
-  return first >= 0 && (lines[first + 1]?.includes('wasm-function[') ?? false);
+  return first >= 0 && (lines[first + hookFrames + 1]?.includes('wasm-function[') ?? false);
 }

@@ -11,6 +11,8 @@ import { HOST_IP, type FtraceMetadata } from '../abi/index.js';
 import { createOps, type FtraceOps } from '../ftrace/ops.js';
 import { EVENT_STACK, EVENT_STACK_FRAME, TRACE_CLOCKS, type TraceClock, type TraceData, type TraceEvent, type TraceInstanceInfo } from '../ring/event.js';
 import { RingBuffer } from '../ring/ring-buffer.js';
+import type { WasmRing } from '../ring/wasm-ring.js';
+import { connectTraceMemory, requireWasmRing, setUpWasmRing, traceMemoryHooks } from './trace-memory-host.js';
 import { ShadowStack } from './shadow-stack.js';
 import type { TracedInstance } from './instance.js';
 import { isWasmExport, noteWasmExports } from './wasm-exports.js';
@@ -37,6 +39,14 @@ export interface TraceArrayOptions {
   bufferKb?: number;
   /** false: stop recording when the buffer is full instead of overwriting the oldest events */
   overwrite?: boolean;
+  /**
+   * The trace memory that modules instrumented with one (`traceMemory`)
+   * import: their in-wasm recorder writes there while a built-in tracer is
+   * the one ops. Needed for such modules; its size is the ring's. Run the
+   * worker clock on its buffer (startWorkerClock({ buffer: ring.buffer }))
+   * and the recorder reads the time with one load.
+   */
+  wasmRing?: WasmRing;
 }
 
 export interface Trigger {
@@ -63,10 +73,10 @@ export class TraceArray implements TracerHost {
   readonly now: () => number;
   /** what a recording keeps about the clock (the worker clock's measured steps, lag and read cost) */
   readonly clockInfo: ClockInfo | undefined;
-  /** tracing_on: when false, tracers keep their state but write nothing */
-  tracingOn = true;
-  /** max_graph_depth (0: no limit) */
-  maxGraphDepth = 0;
+  private on = true;
+  private graphDepth = 0;
+  /** the trace memory of the instances that have one (see TraceArrayOptions.wasmRing) */
+  private ring_: WasmRing | null;
 
   private readonly list: TracedInstance[] = [];
   private current: Tracer;
@@ -82,11 +92,14 @@ export class TraceArray implements TracerHost {
   constructor(options: TraceArrayOptions = {}) {
     this.clock = options.clock ?? 'perf';
     if (!TRACE_CLOCKS.includes(this.clock)) throw new Error(`unknown trace clock '${String(this.clock)}' (${TRACE_CLOCKS.join(', ')})`);
+    let base: () => number;
     if (this.clock === 'worker') {
       if (!options.workerClock) throw new Error("clock 'worker' needs a workerClock (startWorkerClock())");
       const cell = options.workerClock.cell;
-      this.now = () => cell[0]!;
-    } else this.now = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
+      base = () => cell[0]!;
+    } else base = this.clock === 'perf' ? () => performance.now() * 1000 : () => ++this.sequence;
+    this.ring_ = options.wasmRing ?? null;
+    this.now = this.ring_ ? setUpWasmRing(this.ring_, this.list, this.clock, base, options.workerClock) : base;
     const note = options.clockNote !== undefined ? { note: options.clockNote } : {};
     if (this.clock === 'worker') this.clockInfo = { ...options.workerClock!.info, ...note };
     else this.clockInfo = options.clockNote !== undefined ? { source: this.clock === 'perf' ? 'performance.now()' : 'a sequence number', ...note } : undefined;
@@ -96,6 +109,40 @@ export class TraceArray implements TracerHost {
 
   get tracer(): Tracer {
     return this.current;
+  }
+
+  /** tracing_on: when false, tracers keep their state but write nothing */
+  get tracingOn(): boolean {
+    return this.on;
+  }
+
+  set tracingOn(on: boolean) {
+    this.flush();
+    this.on = on;
+  }
+
+  /** max_graph_depth (0: no limit) */
+  get maxGraphDepth(): number {
+    return this.graphDepth;
+  }
+
+  set maxGraphDepth(depth: number) {
+    this.flush();
+    this.graphDepth = depth;
+  }
+
+  /** The trace memory, once a module with one was added (or one was given). */
+  get wasmRing(): WasmRing | null {
+    return this.ring_;
+  }
+
+  /**
+   * Delivers what the in-wasm recorders wrote since the last flush to the
+   * tracer. The trace array does it itself before every change and read;
+   * call it before reading `ring` directly.
+   */
+  flush(): void {
+    this.ring_?.flush();
   }
 
   get instances(): readonly TracedInstance[] {
@@ -134,6 +181,7 @@ export class TraceArray implements TracerHost {
       ...(extra.moduleHash !== undefined ? { moduleHash: extra.moduleHash } : {}),
       ...(extra.codeLayout !== undefined ? { codeLayout: extra.codeLayout } : {}),
     };
+    if (ft.metadata.traceMemory) inst.stack.hookFrames = 1;
     this.resolveGraphOptions(inst);
     // A guest callback is the host calling into the module from inside
     // mcount: its frames nest in a host call, as an import's re-entries do.
@@ -174,8 +222,9 @@ export class TraceArray implements TracerHost {
       }
       out[moduleName] = wrapped;
     }
+    const ft = inst.ft;
     out['ftrace'] = {
-      ...inst.ft.imports,
+      ...(ft.metadata.traceMemory ? traceMemoryHooks(requireWasmRing(this.ring_), ft) : ft.imports),
       // trace_marker(buf, len): the guest writes a string into the trace
       trace_marker: (buf: number, len: number) => {
         try {
@@ -194,6 +243,7 @@ export class TraceArray implements TracerHost {
     noteWasmExports(instance);
     inst.instance = instance;
     inst.ft.attach(instance);
+    if (inst.ft.metadata.traceMemory) connectTraceMemory(requireWasmRing(this.ring_), inst, instance);
   }
 
   /** Compiles (if needed), instantiates and attaches in one go. */
@@ -247,6 +297,7 @@ export class TraceArray implements TracerHost {
 
   /** set_graph_function: function_graph records only these functions and what they call. */
   setGraphFunction(text: string | readonly string[]): void {
+    this.flush();
     const spec = FilterSpec.parse(text);
     this.checkMatches(spec);
     this.graphFunctionSpec = spec;
@@ -255,6 +306,7 @@ export class TraceArray implements TracerHost {
 
   /** set_graph_notrace: function_graph records neither these functions nor what they call. */
   setGraphNotrace(text: string | readonly string[]): void {
+    this.flush();
     const spec = FilterSpec.parse(text);
     this.checkMatches(spec);
     this.graphNotraceSpec = spec;
@@ -319,16 +371,19 @@ export class TraceArray implements TracerHost {
 
   /** trace_marker: writes `text` into the trace. */
   marker(text: string, instance = 0): void {
+    this.flush();
     if (this.tracingOn) this.ring.writeMarker(instance, this.now(), text);
   }
 
   /** The trace as it is (`cat trace`): the buffer is left as it is. */
   read(): TraceData {
+    this.flush();
     return this.ring.toTraceData({ tracer: this.current.name, clock: this.clock, instances: this.instanceInfos() });
   }
 
   /** `cat trace_pipe`: takes events out of the buffer. */
   consume(max?: number): TraceEvent[] {
+    this.flush();
     return this.ring.consume(max);
   }
 
@@ -338,6 +393,7 @@ export class TraceArray implements TracerHost {
 
   /** Counters a user should see: what was lost, and why. */
   get stats(): { entries: number; written: number; lost: number; unwoundFrames: number; strayExits: number; recursionMissed: number } {
+    this.flush();
     let unwound = 0;
     let stray = 0;
     let missed = 0;
@@ -405,10 +461,12 @@ export class TraceArray implements TracerHost {
   /** A host call begins or ends, for every instance's shadow stack (a call out of one may re-enter another). */
   private readonly hostMarks = {
     enter: (): void => {
+      this.ring_?.flush();
       const list = this.list;
       for (let i = 0; i < list.length; i++) list[i]!.stack.hostEnter();
     },
     leave: (): void => {
+      this.ring_?.flush();
       const list = this.list;
       for (let i = 0; i < list.length; i++) list[i]!.stack.hostLeave();
     },
@@ -425,6 +483,7 @@ export class TraceArray implements TracerHost {
       }
     };
   }
+
 
   private resolveGraphOptions(inst: TracedInstance): void {
     inst.graphFunctions = this.graphFunctionSpec.isEmpty ? null : new Set(inst.ft.resolveFilter(this.graphFunctionSpec).hash);
@@ -464,11 +523,14 @@ function wasmFramesFromJsStack(meta: FtraceMetadata): number[] {
   (Error as { stackTraceLimit?: number }).stackTraceLimit = 200;
   const stack = new Error().stack ?? '';
   (Error as { stackTraceLimit?: number }).stackTraceLimit = limit;
-  const added = meta.exitHooks ? 2 : 1;
+  // the pass's imports: mcount, mcount_exit, and the trace memory's drain and clock
+  const added = 1 + (meta.exitHooks ? 1 : 0) + (meta.traceMemory ? 2 : 0);
   const frames: number[] = [];
   for (const m of stack.matchAll(/wasm-function\[(\d+)\]/g)) {
     const index = Number(m[1]);
-    frames.push(index < meta.importCount ? index : index - added);
+    const ip = index < meta.importCount ? index : index - added;
+    // the pass's own functions (the recorder's dispatch) come after the input's
+    if (ip < meta.functionCount) frames.push(ip);
   }
   return frames;
 }
