@@ -138,11 +138,11 @@ describe.skipIf(!inWasm)('switching paths while the recorder runs', () => {
       fibRun(traceMemory, (tr, n) => {
         const inst = tr.instances[0]!;
         if (n === 0) {
-          expect(inst.ft.recordsInWasm).toBe(traceMemory);
+          expect(inst.ft.recorder?.on === true).toBe(traceMemory);
           inst.ft.register(createOps((ip) => void seen[traceMemory ? 'wasm' : 'js']!.push(ip), { name: 'second' }));
           // two ops: the list function, in JS
           expect(inst.ft.mode).toBe('list');
-          expect(inst.ft.recordsInWasm).toBe(false);
+          expect(inst.ft.recorder?.on === true).toBe(false);
         }
       });
     const js = await run(false);

@@ -79,10 +79,8 @@ export class Ftrace {
   /** the guest's side of the API (register_ftrace_function & co. as imports) */
   readonly guest: GuestApi;
 
-  /** the module's in-wasm recorder, when it has a trace memory and a host connected it */
-  private recorder: InWasmRecorder | null = null;
-  /** the recorder is on: the direct ops' events are written in wasm */
-  private directInWasm = false;
+  /** the module's in-wasm recorder, when it has a trace memory and a host connected it (connectRecorder) */
+  recorder: InWasmRecorder | null = null;
 
   /** the ops mcount calls directly (ftrace_trace_function == ops->func), or null */
   /** @internal read by the trace memory's replay (tracers/trace-memory-host.ts); written by update() only */
@@ -174,16 +172,11 @@ export class Ftrace {
    * Connects the module's in-wasm recorder (a module instrumented with a
    * trace memory): from now on the direct case records in wasm when the ops
    * allows it. `flush` must replay every record written so far (through
-   * replayRecords); `setDirect` writes the module's switch.
+   * replayRecords); `update` sets the module's switch.
    */
   connectRecorder(recorder: InWasmRecorder): void {
     this.recorder = recorder;
     this.update();
-  }
-
-  /** Whether events go to the module's in-wasm recorder now (the direct case with a recordable ops). */
-  get recordsInWasm(): boolean {
-    return this.directInWasm;
   }
 
   /** The `ftrace` import module for the instrumented module: `{ ftrace: ft.imports }`, the hook and the guest API. */
@@ -415,11 +408,7 @@ export class Ftrace {
     const onlyExit = withExit.length === 1 ? withExit[0]! : undefined;
     this.directExit = onlyExit && this.currentMode === 'direct' ? onlyExit : null;
     this.useExitList = withExit.length > 0 && this.directExit === null;
-    const inWasm = this.recorder !== null && this.direct !== null && this.direct.recordable === true && !this.useExitList;
-    if (inWasm !== this.directInWasm) {
-      this.directInWasm = inWasm;
-      this.recorder!.setDirect(inWasm);
-    }
+    this.recorder?.update(this.direct, this.useExitList);
     this.syncGuards(false);
   }
 
@@ -519,8 +508,13 @@ export class Ftrace {
 export interface InWasmRecorder {
   /** delivers every record written so far (replayRecords) */
   flush(): void;
-  /** turns the module's recorder on or off */
-  setDirect(on: boolean): void;
+  /**
+   * update_ftrace_function() is done: the recorder turns on exactly for a
+   * direct ops that is recordable (and no exit goes through the list)
+   */
+  update(direct: FtraceOps | null, exitList: boolean): void;
+  /** whether the module records in wasm now */
+  readonly on: boolean;
 }
 
 /** Writes the guard words that changed; returns whether any bit turned on. */

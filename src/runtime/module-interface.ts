@@ -53,7 +53,24 @@ export function readInterface(bytes: Uint8Array): ModuleInterface | null {
  * import section could not be read; drop the pass's imports by name.
  */
 export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface: ModuleInterface | null | undefined, added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
-  return iface ? inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`) : withoutPassImports(all, added);
+  if (iface) return inOriginalOrder(all, iface.imports, (d) => `${d.module}\0${d.name}\0${d.kind}`);
+  if (added.traceMemory) {
+    // the trace memory's imports (the small runtime never sees them: it traces no such module)
+    for (const [name, kind] of [
+      [TRACE_MEMORY.memory, 'memory'],
+      [TRACE_MEMORY.drain, 'function'],
+      [TRACE_MEMORY.clock, 'function'],
+    ]) {
+      for (let i = all.length - 1; i >= 0; i--) {
+        const d = all[i]!;
+        if (d.module === ABI.importModule && d.name === name && d.kind === kind) {
+          all.splice(i, 1);
+          break;
+        }
+      }
+    }
+  }
+  return withoutPassImports(all, added);
 }
 
 /** What the pass added besides `ftrace.mcount` (FtraceMetadata's flags). */
@@ -64,21 +81,11 @@ export interface PassImports {
 
 /** `all` less the pass's imports, found by name (the pass appends them: the last one of each name). */
 export function withoutPassImports(all: WebAssembly.ModuleImportDescriptor[], added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
-  const names: [string, string][] = [
-    [ABI.mcount, 'function'],
-    ...(added.exitHooks ? ([[ABI.mcountExit, 'function']] as [string, string][]) : []),
-    ...(added.traceMemory
-      ? ([
-          [TRACE_MEMORY.memory, 'memory'],
-          [TRACE_MEMORY.drain, 'function'],
-          [TRACE_MEMORY.clock, 'function'],
-        ] as [string, string][])
-      : []),
-  ];
-  for (const [name, kind] of names) {
+  const names = [ABI.mcount, ...(added.exitHooks ? [ABI.mcountExit] : [])];
+  for (const name of names) {
     for (let i = all.length - 1; i >= 0; i--) {
       const d = all[i]!;
-      if (d.module === ABI.importModule && d.name === name && d.kind === kind) {
+      if (d.module === ABI.importModule && d.name === name && d.kind === 'function') {
         all.splice(i, 1);
         break;
       }

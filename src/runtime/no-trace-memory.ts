@@ -7,7 +7,7 @@
  * runs).
  */
 function absent(): never {
-  throw new Error('wasm-ftrace/runtime does not trace modules instrumented with a trace memory: instrument them without --trace-memory (or use wasm-ftrace/browser)');
+  throw new Error('wasm-ftrace/runtime: instrument without --trace-memory');
 }
 
 export { absent as traceMemoryHooks, absent as connectTraceMemory, absent as setUpWasmRing, absent as requireWasmRing, absent as replayRecords };

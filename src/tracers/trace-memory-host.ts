@@ -9,7 +9,7 @@
  */
 import { ABI } from '../abi/names.js';
 import { CONTROL_SET_DIRECT, CONTROL_SET_INSTANCE, RECORD_ENTRY, RECORD_KIND_MASK, recordWord } from '../abi/trace-memory.js';
-import type { RecordBatch } from '../ftrace/ops.js';
+import type { FtraceOps, RecordBatch } from '../ftrace/ops.js';
 import type { WorkerClock } from '../clock/worker-clock.js';
 import type { Ftrace } from '../ftrace/ftrace.js';
 import type { TraceClock } from '../ring/event.js';
@@ -39,7 +39,18 @@ export function connectTraceMemory(ring: WasmRing, inst: TracedInstance, instanc
   if (typeof control !== 'function') return;
   const set = control as (index: number, value: number) => void;
   set(CONTROL_SET_INSTANCE, inst.id);
-  inst.ft.connectRecorder({ flush: ring.flush, setDirect: (on) => set(CONTROL_SET_DIRECT, on ? 1 : 0) });
+  const recorder = {
+    flush: ring.flush,
+    on: false,
+    update(direct: FtraceOps | null, exitList: boolean): void {
+      const on = direct !== null && direct.recordable === true && !exitList;
+      if (on !== recorder.on) {
+        recorder.on = on;
+        set(CONTROL_SET_DIRECT, on ? 1 : 0);
+      }
+    },
+  };
+  inst.ft.connectRecorder(recorder);
 }
 
 /**
