@@ -497,3 +497,30 @@ describe('the module around the core', () => {
     expect(log).toEqual(['returned', 'reclaimed']);
   });
 });
+
+describe('the in-wasm recorder as the core sees it', () => {
+  it('createOps takes recordable and replay from the options, and leaves them out otherwise', () => {
+    const replay = () => {};
+    const r = createOps(() => {}, { recordable: true, replay });
+    expect([r.recordable, r.replay]).toEqual([true, replay]);
+    const plain = createOps(() => {});
+    expect(['recordable' in plain, 'replay' in plain]).toEqual([false, false]);
+  });
+
+  it('a connected recorder is flushed before every dispatch change and told the new direct ops and whether exits take the list', () => {
+    const { ft } = coreInstance();
+    const log: string[] = [];
+    ft.connectRecorder({
+      on: false,
+      flush: () => log.push(`flush (was ${ft.mode})`),
+      update: (direct, exitList) => log.push(`update ${direct?.name ?? null} ${exitList}`),
+    });
+    expect(ft.recorder).not.toBeNull();
+    const a = createOps(() => {}, { name: 'a', recordable: true });
+    ft.register(a);
+    const b = createOps(() => {}, { name: 'b', retfunc: () => {} });
+    ft.register(b);
+    ft.unregister(a);
+    expect(log).toEqual(['flush (was none)', 'update null false', 'flush (was none)', 'update a false', 'flush (was direct)', 'update null true', 'flush (was list)', 'update b false']);
+  });
+});
