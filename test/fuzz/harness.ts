@@ -122,6 +122,17 @@ export interface RunOptions {
   oracle?: { tailCalls: boolean };
   /** a deliberately broken pass, emulated at the hook (what the oracle must catch; see test/fuzz.test.ts) */
   mutation?: PassMutation;
+  /**
+   * A host that supplies the `ftrace` imports itself (a TraceArray, see
+   * in-wasm.ts) instead of the harness's checking counters: it wraps the
+   * import object, is told the instance (inside the instantiate step, as
+   * TraceArray.instantiate attaches), and hears of every step before it runs.
+   */
+  host?: {
+    imports(imports: WebAssembly.Imports, module: WebAssembly.Module): WebAssembly.Imports;
+    attach(instance: WebAssembly.Instance): void;
+    beforeStep?(index: number, what: string): void;
+  };
 }
 
 /**
@@ -469,7 +480,7 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
     const value = imp.type === 'externref' ? { payload } : imp.type === 'i64' ? BigInt(payload) : imp.type === 'funcref' ? null : payload;
     (imports[imp.module] ??= {})[imp.name] ??= value;
   }
-  if (options.instrumented) {
+  if (options.instrumented && !options.host) {
     const n = options.functionCount ?? Infinity;
     // The engine's index of a defined function is the input's plus the hook imports.
     const inputIp = inputIndex;
@@ -535,6 +546,7 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
   }
 
   const step = (what: string, fn: () => unknown): void => {
+    options.host?.beforeStep?.(out.steps.length, what);
     log = [];
     open.length = 0;
     let outcome: string;
@@ -559,7 +571,9 @@ export function runModule(bytes: Uint8Array, shape: ModuleShape, options: RunOpt
   let instance: WebAssembly.Instance | undefined;
   try {
     step('instantiate', () => {
-      instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
+      const host = options.host;
+      instance = new WebAssembly.Instance(module, host ? host.imports(imports as WebAssembly.Imports, module) : (imports as WebAssembly.Imports));
+      host?.attach(instance);
     });
   } catch {
     out.mcountAtStart = out.mcount;
@@ -691,7 +705,11 @@ export interface CheckOptions {
   oracle?: boolean;
 }
 
-export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variants: InstrumentVariant[] = [{}], check: CheckOptions = {}): Verdict {
+/**
+ * Parses and runs the original: its shape and transcript, whether it failed
+ * to link, or a skip verdict when there is nothing to compare.
+ */
+export function runOriginal(bytes: Uint8Array): { shape: ModuleShape; original: RunOutcome; linkError: boolean } | { status: 'skip'; reason: string } {
   let shape: ModuleShape;
   try {
     shape = parseShape(bytes);
@@ -703,6 +721,13 @@ export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variant
   // A start function that traps or throws is behaviour to compare; a link
   // error means the harness does not provide what the module imports.
   const linkError = !original.instantiated && /^throw (LinkError|CompileError)/.test(original.error ?? '');
+  return { shape, original, linkError };
+}
+
+export function checkModule(bytes: Uint8Array, instrument: InstrumentFn, variants: InstrumentVariant[] = [{}], check: CheckOptions = {}): Verdict {
+  const ran = runOriginal(bytes);
+  if ('status' in ran) return ran;
+  const { shape, original, linkError } = ran;
 
   let mcount = 0;
   let mcountExit = 0;

@@ -4,6 +4,12 @@
 //   npm run fuzz                               # seeds 1..5000
 //   npm run fuzz -- --seeds 20000 --from 5001  # another range
 //   npm run fuzz -- --seeds 500 --jobs 1       # one process
+//   npm run fuzz:in-wasm -- --seeds 1000       # the in-wasm recorder against the JS hook
+//
+// --in-wasm checks test/fuzz/in-wasm.ts's equivalence (test/fuzz-in-wasm.test.ts)
+// instead: it needs multi-memory, so when this Node lacks it (Node 20) the
+// workers run under Node 24 from the npm registry (scripts/lib/node-versions.mjs;
+// --node MAJOR picks another).
 //
 // Same generator, harness and pass (src/, via ts-loader.mjs) as
 // test/fuzz.test.ts. Seeds are dealt to --jobs worker processes (default: one
@@ -18,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 register('./ts-loader.mjs', import.meta.url);
 
 function parseArgs(argv) {
-  const opts = { seeds: 5000, from: 1, jobs: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), worker: undefined, save: true };
+  const opts = { seeds: 5000, from: 1, jobs: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), worker: undefined, save: true, inWasm: false, node: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -30,9 +36,11 @@ function parseArgs(argv) {
     else if (a === '--from') opts.from = value();
     else if (a === '--jobs') opts.jobs = Math.max(1, value());
     else if (a === '--no-save') opts.save = false;
+    else if (a === '--in-wasm') opts.inWasm = true;
+    else if (a === '--node') opts.node = argv[++i];
     else if (a === '--worker') opts.worker = argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run fuzz -- [--seeds N (5000)] [--from SEED (1)] [--jobs J (CPUs)] [--no-save]');
+      console.log('usage: npm run fuzz -- [--seeds N (5000)] [--from SEED (1)] [--jobs J (CPUs)] [--no-save] [--in-wasm [--node MAJOR (24)]]');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -48,6 +56,22 @@ async function worker(opts) {
   for (let s = opts.from + k; s < opts.from + opts.seeds; s += jobs) seeds.push(s);
   const generator = new ModuleGenerator();
   try {
+    if (opts.inWasm) {
+      const { checkInWasm, ringRecordsFor } = await import('./in-wasm.ts');
+      for (const seed of seeds) {
+        let bytes;
+        try {
+          bytes = await generator.generate(seed);
+        } catch (e) {
+          process.send({ seed, verdict: { status: 'skip', reason: `generation failed: ${e.message}` } });
+          continue;
+        }
+        const verdict = checkInWasm(bytes, ringRecordsFor(seed));
+        const file = verdict.status === 'disagree' && opts.save ? saveToCorpus(seed, bytes) : undefined;
+        process.send({ seed, verdict, file });
+      }
+      return;
+    }
     for await (const r of fuzzSeeds(seeds, generator)) {
       const file = r.verdict.status === 'disagree' && r.bytes && opts.save ? saveToCorpus(r.seed, r.bytes) : undefined;
       process.send({ seed: r.seed, verdict: r.verdict, file });
@@ -59,10 +83,21 @@ async function worker(opts) {
 
 async function main(opts) {
   const { Summary } = await import('./run.ts');
-  const summary = new Summary();
+  const { InWasmSummary } = await import('./in-wasm.ts');
+  const summary = opts.inWasm ? new InWasmSummary() : new Summary();
+  const add = opts.inWasm ? (m) => summary.add(m.seed, m.verdict, m.file) : (m) => summary.add(m, m.file);
+  let execPath = process.execPath;
+  if (opts.inWasm) {
+    const { engineHasMultiMemory } = await import('../../src/abi/trace-memory.ts');
+    if (opts.node !== undefined || !engineHasMultiMemory()) {
+      const { nodeBinary, nodeVersion } = await import('../../scripts/lib/node-versions.mjs');
+      execPath = nodeBinary(opts.node ?? '24');
+      console.log(`this Node lacks multi-memory or --node was given: workers run under ${execPath} (${nodeVersion(execPath)})`);
+    }
+  }
   const started = performance.now();
   const last = opts.from + opts.seeds - 1;
-  console.log(`wasm-ftrace differential fuzz: seeds ${opts.from}..${last}, ${opts.jobs} process(es)`);
+  console.log(`wasm-ftrace ${opts.inWasm ? 'in-wasm recorder' : 'differential'} fuzz: seeds ${opts.from}..${last}, ${opts.jobs} process(es)`);
   let lastPrint = 0;
   const progress = (force) => {
     const now = performance.now();
@@ -75,13 +110,13 @@ async function main(opts) {
     );
   };
   const self = fileURLToPath(import.meta.url);
-  const base = ['--seeds', String(opts.seeds), '--from', String(opts.from), ...(opts.save ? [] : ['--no-save'])];
+  const base = ['--seeds', String(opts.seeds), '--from', String(opts.from), ...(opts.save ? [] : ['--no-save']), ...(opts.inWasm ? ['--in-wasm'] : [])];
   const children = [];
   for (let k = 0; k < Math.min(opts.jobs, Math.max(1, opts.seeds)); k++) {
     const jobs = Math.min(opts.jobs, Math.max(1, opts.seeds));
-    const child = fork(self, [...base, '--worker', `${k}/${jobs}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(self, [...base, '--worker', `${k}/${jobs}`], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m) => {
-      summary.add(m, m.file);
+      add(m);
       if (m.verdict.status === 'disagree') console.log(`DISAGREE seed ${m.seed}: ${m.verdict.reason}${m.file ? ` (saved to ${m.file})` : ''}`);
       progress(false);
     });

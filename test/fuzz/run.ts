@@ -69,10 +69,39 @@ export function corpusFiles(): string[] {
     .map((f) => path.join(CORPUS_DIR, f));
 }
 
-/** Counts over a run. */
-export class Summary {
+/** What every fuzz summary counts: seeds, agreements, skips by reason, disagreements. */
+export class SeedTally {
   seeds = 0;
   agreed = 0;
+  skipped = new Map<string, number>();
+  disagreements: { seed: number; reason: string; file?: string }[] = [];
+
+  protected skip(reason: string): void {
+    const key = reason.replace(/@\+\d+/g, '').replace(/#\d+/g, '#N').replace(/function #N(:"[^"]*")?/g, 'function #N').slice(0, 160);
+    this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
+  }
+
+  protected disagree(seed: number, reason: string, file?: string): void {
+    this.disagreements.push({ seed, reason, ...(file ? { file } : {}) });
+  }
+
+  get skippedTotal(): number {
+    let n = 0;
+    for (const c of this.skipped.values()) n += c;
+    return n;
+  }
+
+  /** The counts after `label`, then `details`, the skips by reason and every disagreement. */
+  protected formatWith(label: string, details: string[]): string {
+    const lines = [`${label}seeds: ${this.seeds}, agreed: ${this.agreed}, skipped: ${this.skippedTotal}, disagreed: ${this.disagreements.length}`, ...details];
+    for (const [reason, n] of [...this.skipped].sort((a, b) => b[1] - a[1])) lines.push(`  skipped ${n}x: ${reason}`);
+    for (const d of this.disagreements) lines.push(`  DISAGREE seed ${d.seed}: ${d.reason}${d.file ? ` (saved to ${d.file})` : ''}`);
+    return lines.join('\n');
+  }
+}
+
+/** Counts over a run. */
+export class Summary extends SeedTally {
   instantiated = 0;
   calls = 0;
   uncallable = 0;
@@ -85,18 +114,13 @@ export class Summary {
   modulesStaleAfterTrap = 0;
   /** oracle: function parents after a tail call, not checked */
   tailCallParents = 0;
-  skipped = new Map<string, number>();
-  disagreements: { seed: number; reason: string; file?: string }[] = [];
 
   add(r: SeedResult, file?: string): void {
     this.seeds++;
     const v = r.verdict;
-    if (v.status === 'skip') {
-      const key = v.reason.replace(/@\+\d+/g, '').replace(/#\d+/g, '#N').replace(/function #N(:"[^"]*")?/g, 'function #N').slice(0, 160);
-      this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
-    } else if (v.status === 'disagree') {
-      this.disagreements.push({ seed: r.seed, reason: v.reason, ...(file ? { file } : {}) });
-    } else {
+    if (v.status === 'skip') this.skip(v.reason);
+    else if (v.status === 'disagree') this.disagree(r.seed, v.reason, file);
+    else {
       this.agreed++;
       if (v.instantiated) this.instantiated++;
       this.calls += v.calls;
@@ -111,22 +135,12 @@ export class Summary {
     }
   }
 
-  get skippedTotal(): number {
-    let n = 0;
-    for (const c of this.skipped.values()) n += c;
-    return n;
-  }
-
   format(): string {
-    const lines = [
-      `seeds: ${this.seeds}, agreed: ${this.agreed}, skipped: ${this.skippedTotal}, disagreed: ${this.disagreements.length}`,
+    return this.formatWith('', [
       `instantiated: ${this.instantiated}, exports called: ${this.calls} (not callable from JS: ${this.uncallable}), ` +
         `mcount calls: ${this.mcount} (in ${this.modulesWithMcount} modules), mcount_exit calls: ${this.mcountExit}, ` +
         `stopped at a host limit: ${this.hostLimits}`,
       `oracle: every parent checked but ${this.tailCallParents} after tail calls; ${this.staleAfterTrap} entries (in ${this.modulesStaleAfterTrap} modules) named the function whose indirect call had just trapped (README, What the pass does)`,
-    ];
-    for (const [reason, n] of [...this.skipped].sort((a, b) => b[1] - a[1])) lines.push(`  skipped ${n}x: ${reason}`);
-    for (const d of this.disagreements) lines.push(`  DISAGREE seed ${d.seed}: ${d.reason}${d.file ? ` (saved to ${d.file})` : ''}`);
-    return lines.join('\n');
+    ]);
   }
 }
