@@ -8,7 +8,8 @@ import { joinPath, type LineRow } from './dwarf-lines.js';
 import { WasmFormatError } from './wasm-sections.js';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const DIGIT = new Map([...BASE64].map((c, i) => [c, i]));
+/** base64 digit -> value; built on first use, so a bundle that imports this module without reading maps (the page runtime) drops it */
+let digits: Map<string, number> | undefined;
 
 function bad(what: string): never {
   throw new WasmFormatError('malformed', `malformed source map: ${what}`);
@@ -51,11 +52,12 @@ export function mappingRows(text: string): LineRow[] {
 
 /** The signed numbers of one base64 VLQ segment. */
 function decodeVlq(segment: string): number[] {
+  const digit = (digits ??= new Map([...BASE64].map((c, i) => [c, i])));
   const out: number[] = [];
   let value = 0;
   let shift = 0;
   for (const c of segment) {
-    const d = DIGIT.get(c);
+    const d = digit.get(c);
     if (d === undefined) bad(`'${c}' in mappings`);
     value += (d & 31) * 2 ** shift;
     if (d & 32) {

@@ -163,10 +163,9 @@ function isMagic(b: Uint8Array): boolean {
   return b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 }
 
-const SECTION_NAMES = new Map<number, string>(Object.entries(SectionId).map(([name, id]) => [id, name]));
-
+/** For error messages only (a lookup, no table built at load). */
 function sectionName(id: number): string {
-  return SECTION_NAMES.get(id) ?? `#${id}`;
+  return Object.keys(SectionId).find((name) => SectionId[name as keyof typeof SectionId] === id) ?? `#${id}`;
 }
 
 export function findSection(sections: readonly Section[], id: SectionId): Section | undefined {

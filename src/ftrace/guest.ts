@@ -108,6 +108,16 @@ export function createGuestApi(ft: GuestHost): GuestApi {
 
   const readText = (ptr: number, len: number) => readGuestText(view(), ptr, len);
   const guarded = (fn: () => number) => errnoCall(api, fn);
+  /** ftrace_set_filter and ftrace_set_notrace(ops, buf, len, reset): they differ only in the hash they set */
+  const setHash =
+    (which: 'setFilter' | 'setNotrace') =>
+    (ptr: number, buf: number, len: number, reset: number): number =>
+      guarded(() => {
+        const addr = ptr >>> 0;
+        checkStruct(addr);
+        ft[which](opsAt(addr), readText(buf, len), reset !== 0);
+        return 0;
+      });
 
   api.imports = {
     register_ftrace_function: (ptr) =>
@@ -151,21 +161,8 @@ export function createGuestApi(ft: GuestHost): GuestApi {
         return 0;
       }),
 
-    ftrace_set_filter: (ptr, buf, len, reset) =>
-      guarded(() => {
-        const addr = ptr >>> 0;
-        checkStruct(addr);
-        ft.setFilter(opsAt(addr), readText(buf, len), reset !== 0);
-        return 0;
-      }),
-
-    ftrace_set_notrace: (ptr, buf, len, reset) =>
-      guarded(() => {
-        const addr = ptr >>> 0;
-        checkStruct(addr);
-        ft.setNotrace(opsAt(addr), readText(buf, len), reset !== 0);
-        return 0;
-      }),
+    ftrace_set_filter: setHash('setFilter'),
+    ftrace_set_notrace: setHash('setNotrace'),
   };
   return api;
 }

@@ -72,6 +72,12 @@ export const TRACE_MARKER_TRUNCATED = '\u2026';
 /** What a marker costs the text budget besides its text: an estimate of the side table entry and string header. */
 export const MARKER_OVERHEAD_BYTES = 64;
 
+/** Whether `mode` is 'stop' (else 'overwrite'); a RangeError for any other value. */
+function stopsWhenFull(mode: unknown): boolean {
+  if (mode !== 'overwrite' && mode !== 'stop') throw new RangeError(`ring buffer mode must be 'overwrite' or 'stop', not '${String(mode)}'`);
+  return mode === 'stop';
+}
+
 /**
  * Cuts `text` to at most `max` UTF-16 units, the last being
  * TRACE_MARKER_TRUNCATED, without splitting a surrogate pair. The result is
@@ -164,9 +170,8 @@ export class RingBuffer {
 
   constructor(options: RingBufferOptions = {}) {
     const sizeKb = options.sizeKb ?? RING_DEFAULT_SIZE_KB;
-    const mode = options.mode ?? 'overwrite';
+    const stop = stopsWhenFull(options.mode ?? 'overwrite');
     const markerKb = options.markerKb ?? Math.max(sizeKb, 1);
-    if (mode !== 'overwrite' && mode !== 'stop') throw new RangeError(`ring buffer mode must be 'overwrite' or 'stop', not '${String(mode)}'`);
     const capacity = Math.floor((sizeKb * 1024) / RING_BYTES_PER_RECORD);
     if (!Number.isFinite(sizeKb) || capacity < 1) {
       throw new RangeError(`ring buffer size ${sizeKb} KiB holds no record of ${RING_BYTES_PER_RECORD} bytes`);
@@ -180,7 +185,7 @@ export class RingBuffer {
     this.bytes = capacity * RING_BYTES_PER_RECORD;
     this.markerBudget = markerBudget;
     this.markerMaxChars = Math.min(TRACE_MARKER_MAX, Math.floor((markerBudget - MARKER_OVERHEAD_BYTES) / 2));
-    this.stopWhenFull = mode === 'stop';
+    this.stopWhenFull = stop;
     this.whenFull = this.stopWhenFull ? FULL_STOP : FULL_OVERWRITE;
     const buf = new ArrayBuffer(this.bytes);
     this.tsA = new Float64Array(buf, 0, capacity);
@@ -197,8 +202,7 @@ export class RingBuffer {
     return this.stopWhenFull ? 'stop' : 'overwrite';
   }
   set mode(mode: RingMode) {
-    if (mode !== 'overwrite' && mode !== 'stop') throw new RangeError(`ring buffer mode must be 'overwrite' or 'stop', not '${String(mode)}'`);
-    this.stopWhenFull = mode === 'stop';
+    this.stopWhenFull = stopsWhenFull(mode);
     this.updateWhenFull();
   }
 
@@ -354,10 +358,7 @@ export class RingBuffer {
    */
   consume(max = Infinity): TraceEvent[] {
     if (!(max >= 0)) throw new RangeError(`consume(max): max must be >= 0, not ${max}`);
-    const overrun = this.overrun;
-    this.nPipeLost = overrun - this.pipeOverrunMark + (this.nDropped - this.pipeDroppedMark);
-    this.pipeOverrunMark = overrun;
-    this.pipeDroppedMark = this.nDropped;
+    this.markPipeLost();
     const n = max < this.count ? Math.floor(max) : this.count;
     const out = new Array<TraceEvent>(n);
     let slot = this.head();
@@ -402,10 +403,7 @@ export class RingBuffer {
    * one run. Returns the number of records drained.
    */
   drainColumns(sink: (cols: RingColumns) => void): number {
-    const overrun = this.overrun;
-    this.nPipeLost = overrun - this.pipeOverrunMark + (this.nDropped - this.pipeDroppedMark);
-    this.pipeOverrunMark = overrun;
-    this.pipeDroppedMark = this.nDropped;
+    this.markPipeLost();
     let drained = 0;
     while (this.count > 0) {
       const start = this.head();
@@ -449,6 +447,14 @@ export class RingBuffer {
       written: this.written,
       lost: this.lost,
     };
+  }
+
+  /** A consuming read: pipeLost becomes what was lost since the previous one. */
+  private markPipeLost(): void {
+    const overrun = this.overrun;
+    this.nPipeLost = overrun - this.pipeOverrunMark + (this.nDropped - this.pipeDroppedMark);
+    this.pipeOverrunMark = overrun;
+    this.pipeDroppedMark = this.nDropped;
   }
 
   /** Runs onFull (not re-entered); true when it left room for one record. */

@@ -374,8 +374,12 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     const desc = Object.getOwnPropertyDescriptor(OrigModule, key);
     Object.defineProperty(Module, key, { ...desc, value: statics[key] });
   }
-  Object.defineProperty(Module, 'prototype', { value: OrigModule.prototype, writable: false, enumerable: false, configurable: false });
-  Object.defineProperty(Instance, 'prototype', { value: OrigInstance.prototype, writable: false, enumerable: false, configurable: false });
+  // each wrapper and its original: the same prototype, whose constructor is the wrapper until uninstall()
+  const pairs = [
+    [Module, OrigModule],
+    [Instance, OrigInstance],
+  ] as const;
+  for (const [wrapper, orig] of pairs) Object.defineProperty(wrapper, 'prototype', { value: orig.prototype, writable: false, enumerable: false, configurable: false });
   Object.defineProperty(Module, MARK, { value: true });
 
   const replacements: Record<(typeof WRAPPED)[number], unknown> = { Module, Instance, instantiate, compile, instantiateStreaming, compileStreaming };
@@ -386,9 +390,8 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
     saved.set(key, desc);
     Object.defineProperty(W, key, { ...desc, value: replacements[key] });
   }
-  const ctorDescs = [Object.getOwnPropertyDescriptor(OrigModule.prototype, 'constructor'), Object.getOwnPropertyDescriptor(OrigInstance.prototype, 'constructor')];
-  Object.defineProperty(OrigModule.prototype, 'constructor', { ...ctorDescs[0], value: Module });
-  Object.defineProperty(OrigInstance.prototype, 'constructor', { ...ctorDescs[1], value: Instance });
+  const ctorDescs = pairs.map(([, orig]) => Object.getOwnPropertyDescriptor(orig.prototype, 'constructor'));
+  pairs.forEach(([wrapper, orig], i) => Object.defineProperty(orig.prototype, 'constructor', { ...ctorDescs[i], value: wrapper }));
 
   return {
     get modules() {
@@ -401,8 +404,7 @@ export function installInterceptor(tr: TraceArray, options: InterceptOptions): I
       if (!installed) return;
       installed = false;
       for (const [key, desc] of saved) Object.defineProperty(W, key, desc);
-      if (ctorDescs[0]) Object.defineProperty(OrigModule.prototype, 'constructor', ctorDescs[0]);
-      if (ctorDescs[1]) Object.defineProperty(OrigInstance.prototype, 'constructor', ctorDescs[1]);
+      pairs.forEach(([, orig], i) => ctorDescs[i] && Object.defineProperty(orig.prototype, 'constructor', ctorDescs[i]));
     },
   };
 }

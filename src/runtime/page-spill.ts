@@ -85,23 +85,24 @@ export class TraceSpill {
   }
 
   private keep(c: RingColumns): void {
+    const n = c.count;
     const markers = new Map(c.markers);
     let textBytes = 0;
     for (const t of markers.values()) textBytes += 2 * t.length;
     this.chunks.push({
-      count: c.count,
+      count: n,
       firstSeq: c.firstSeq,
-      type: c.type.slice(0, c.count),
-      instance: c.instance.slice(0, c.count),
-      ip: c.ip.slice(0, c.count),
-      parent: c.parent.slice(0, c.count),
-      depth: c.depth.slice(0, c.count),
-      ts: c.ts.slice(0, c.count),
-      duration: c.duration.slice(0, c.count),
+      type: c.type.slice(0, n),
+      instance: c.instance.slice(0, n),
+      ip: c.ip.slice(0, n),
+      parent: c.parent.slice(0, n),
+      depth: c.depth.slice(0, n),
+      ts: c.ts.slice(0, n),
+      duration: c.duration.slice(0, n),
       markers,
     });
-    this.events += c.count;
-    this.bytes += c.count * BYTES_PER_EVENT + textBytes;
+    this.events += n;
+    this.bytes += n * BYTES_PER_EVENT + textBytes;
   }
 }
 

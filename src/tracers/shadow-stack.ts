@@ -147,18 +147,10 @@ export class ShadowStack {
 
   private grow(): void {
     const n = this.ips.length * 2;
-    const ips = new Uint32Array(n);
-    ips.set(this.ips);
-    const ts = new Float64Array(n);
-    ts.set(this.ts);
-    const child = new Float64Array(n);
-    child.set(this.childTime);
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.ips = ips;
-    this.ts = ts;
-    this.childTime = child;
-    this.flags = flags;
+    this.ips = grown(this.ips, n);
+    this.ts = grown(this.ts, n);
+    this.childTime = grown(this.childTime, n);
+    this.flags = grown(this.flags, n);
   }
 }
 
@@ -181,4 +173,11 @@ function calledFromWasm(hookFrames: number): boolean {
   const lines = stack.split('\n');
   const first = lines.findIndex((l) => l.includes('wasm-function['));
   return first >= 0 && (lines[first + hookFrames + 1]?.includes('wasm-function[') ?? false);
+}
+
+/** A copy of `a` in a new array of its type with `n` elements. */
+function grown<T extends Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a as ArrayLike<number>);
+  return b;
 }
