@@ -381,8 +381,9 @@ export class Ftrace {
   /** update_ftrace_function() plus re-patching the guards. */
   private update(): void {
     // Records written in wasm belong to the dispatch as it was: deliver them
-    // before anything changes (direct, filters, ENABLED are still as they
-    // were when the module wrote them).
+    // before it changes. The caller may already have changed the ops's
+    // hashes or ENABLED, but the replay goes to `direct`, still the ops the
+    // module wrote them for, and the direct call tests neither (the guards did).
     this.recorder?.flush();
     const list = this.opsList;
     const only = list.length === 1 ? list[0]! : undefined;
