@@ -82,8 +82,11 @@ export class Ftrace {
   /** the module's in-wasm recorder, when it has a trace memory and a host connected it (connectRecorder) */
   recorder: InWasmRecorder | null = null;
 
-  /** the ops mcount calls directly (ftrace_trace_function == ops->func), or null */
-  /** @internal read by the trace memory's replay (tracers/trace-memory-host.ts); written by update() only */
+  /**
+   * The ops mcount calls directly (ftrace_trace_function == ops->func), or
+   * null. @internal: read by the trace memory's replay
+   * (tracers/trace-memory-host.ts); written by update() only.
+   */
   direct: FtraceOps | null = null;
   /** mcount goes through the list function */
   private useList = false;

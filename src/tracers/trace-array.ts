@@ -131,7 +131,7 @@ export class TraceArray implements TracerHost {
     this.graphDepth = depth;
   }
 
-  /** The trace memory, once a module with one was added (or one was given). */
+  /** The trace memory given in the options (TraceArrayOptions.wasmRing), or null. */
   get wasmRing(): WasmRing | null {
     return this.ring_;
   }
@@ -483,7 +483,6 @@ export class TraceArray implements TracerHost {
       }
     };
   }
-
 
   private resolveGraphOptions(inst: TracedInstance): void {
     inst.graphFunctions = this.graphFunctionSpec.isEmpty ? null : new Set(inst.ft.resolveFilter(this.graphFunctionSpec).hash);
