@@ -171,6 +171,22 @@ describe.skipIf(!inWasm)('switching paths while the recorder runs', () => {
   });
 });
 
+describe.skipIf(!inWasm)('the profiler', () => {
+  it('counts the calls the trace memory still holds when its rows are read', async () => {
+    const rows = async (traceMemory: boolean) => {
+      const { binary } = instrument(FIB_WITH_CALLOUT, { exitHooks: true, traceMemory });
+      const tr = new TraceArray({ tracer: 'profiler', clock: 'counter', ...(traceMemory ? { wasmRing: new WasmRing() } : {}) });
+      const { instance } = await tr.instantiate(new WebAssembly.Module(binary), { env: { callout: () => {} } }, 'fib');
+      (instance.exports['fib'] as (n: number) => number)(7);
+      // no read() first: stat() alone must see every call
+      return tr.tracer.stat!(tr).map((r) => `${r.name} ${r.hits} ${r.total} ${r.self}`);
+    };
+    const js = await rows(false);
+    expect(js.length).toBeGreaterThan(0);
+    expect(await rows(true)).toEqual(js);
+  });
+});
+
 describe.skipIf(!inWasm)('timestamps in wasm', () => {
   it('with the worker clock on the trace memory, records carry the clock cell as it was', async () => {
     const { binary } = instrument(FIB_WITH_CALLOUT, { traceMemory: true });

@@ -58,6 +58,8 @@ export const profilerTracer: Tracer = {
 
 /** The profile so far: one row per function that completed a call (the rows formatProfileRows prints). */
 export function profileRows(tr: TracerHost): ProfileRow[] {
+  // the calls the in-wasm recorder still holds count too
+  tr.flush();
   const rows: ProfileRow[] = [];
   const qualify = tr.instances.length > 1;
   for (const inst of tr.instances) {
@@ -79,6 +81,7 @@ export function profileRows(tr: TracerHost): ProfileRow[] {
 
 /** Clears the counters (echo 0 > function_profile_enabled; echo 1 > ...). */
 export function resetProfile(tr: TracerHost): void {
+  tr.flush();
   for (const inst of tr.instances) {
     const a = accumulators.get(inst);
     if (a) for (const arr of [a.hits, a.total, a.self, a.squares]) arr.fill(0);

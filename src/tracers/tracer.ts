@@ -36,6 +36,8 @@ export interface TracerHost {
   stackTrace(inst: TracedInstance, ip: number, parent: number): void;
   /** the buffer's events, without consuming them */
   read(): TraceData;
+  /** delivers what in-wasm recorders hold (a tracer that reads its own state, like stat(), calls it first) */
+  flush(): void;
 }
 
 /**
