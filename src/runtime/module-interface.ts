@@ -60,15 +60,8 @@ export function originalImports(all: WebAssembly.ModuleImportDescriptor[], iface
       [TRACE_MEMORY.memory, 'memory'],
       [TRACE_MEMORY.drain, 'function'],
       [TRACE_MEMORY.clock, 'function'],
-    ]) {
-      for (let i = all.length - 1; i >= 0; i--) {
-        const d = all[i]!;
-        if (d.module === ABI.importModule && d.name === name && d.kind === kind) {
-          all.splice(i, 1);
-          break;
-        }
-      }
-    }
+    ] as const)
+      dropLastImport(all, name, kind);
   }
   return withoutPassImports(all, added);
 }
@@ -81,17 +74,20 @@ export interface PassImports {
 
 /** `all` less the pass's imports, found by name (the pass appends them: the last one of each name). */
 export function withoutPassImports(all: WebAssembly.ModuleImportDescriptor[], added: PassImports = {}): WebAssembly.ModuleImportDescriptor[] {
-  const names = [ABI.mcount, ...(added.exitHooks ? [ABI.mcountExit] : [])];
-  for (const name of names) {
-    for (let i = all.length - 1; i >= 0; i--) {
-      const d = all[i]!;
-      if (d.module === ABI.importModule && d.name === name && d.kind === 'function') {
-        all.splice(i, 1);
-        break;
-      }
+  dropLastImport(all, ABI.mcount, 'function');
+  if (added.exitHooks) dropLastImport(all, ABI.mcountExit, 'function');
+  return all;
+}
+
+/** Removes the last `ftrace.<name>` import of this kind from `all` (the pass appends its imports). */
+function dropLastImport(all: WebAssembly.ModuleImportDescriptor[], name: string, kind: WebAssembly.ImportExportKind): void {
+  for (let i = all.length - 1; i >= 0; i--) {
+    const d = all[i]!;
+    if (d.module === ABI.importModule && d.name === name && d.kind === kind) {
+      all.splice(i, 1);
+      return;
     }
   }
-  return all;
 }
 
 /** The engine's export descriptors of an instrumented module as the original listed them (less `__ftrace_*`). */
