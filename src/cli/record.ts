@@ -19,7 +19,6 @@ import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
 import type { CommandContext } from './context.js';
 import { instrumentForRun, wantsTraceMemory, type PreparedModule } from './instrument-for-run.js';
-import { WasmRing } from '../ring/wasm-ring.js';
 import { addSharedOptions, instrumentOnly, type SharedFlags } from './options.js';
 import { DEFAULT_DATA_FILE } from './trace-file.js';
 import { findCustomSection, readSections } from '../abi/index.js';
@@ -86,10 +85,8 @@ Examples:
             `rebuild keeping names (README, Names), or read it with --symbols and the unstripped build\n`,
         );
       }
-      // The trace memory, when the module has one: made here, shared with the
-      // program's thread, and the worker clock runs on its buffer.
-      const wasmRing = prepared.options.traceMemory ? new WasmRing() : undefined;
-      const clock = nodeClockOptions(flags.clock as TraceClock, wasmRing?.buffer);
+      // The trace memory, when the module has one, is made here and shared with the program's thread.
+      const clock = nodeClockOptions(flags.clock as TraceClock, prepared.options.traceMemory === true);
       if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
       const preopens: Record<string, string> = {};
       for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
@@ -110,7 +107,7 @@ Examples:
             ...(clock.clock !== undefined ? { clock: clock.clock } : {}),
             ...(clock.workerClock ? { workerClock: { buffer: clock.workerClock.cell.buffer as SharedArrayBuffer, info: clock.workerClock.info } } : {}),
             ...(clock.clockNote !== undefined ? { clockNote: clock.clockNote } : {}),
-            ...(wasmRing ? { traceMemory: wasmRing.memory } : {}),
+            ...(clock.wasmRing ? { traceMemory: clock.wasmRing.memory } : {}),
             ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}),
             maxGraphDepth: flags.depth ?? 0,
             filter,

@@ -6,7 +6,6 @@
  */
 import type { InstrumentOptions } from '../instrument/pass.js';
 import type { TraceClock } from '../ring/event.js';
-import { WasmRing } from '../ring/wasm-ring.js';
 import { nodeClockOptions } from '../runtime/node-clock.js';
 import { TraceArray } from '../tracers/trace-array.js';
 import type { TracerName } from '../tracers/tracer.js';
@@ -19,9 +18,8 @@ export interface TraceSetup {
 }
 
 export function traceArrayFor(pass: InstrumentOptions, tracer: TracerName, clockName: TraceClock, bufferKb: number | undefined, io: CliIO): TraceSetup {
-  const wasmRing = pass.traceMemory ? new WasmRing() : undefined;
-  const clock = nodeClockOptions(clockName, wasmRing?.buffer);
+  const clock = nodeClockOptions(clockName, pass.traceMemory === true);
   if (clock.clockNote) io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
-  const tr = new TraceArray({ tracer, ...clock, ...(bufferKb ? { bufferKb } : {}), ...(wasmRing ? { wasmRing } : {}) });
+  const tr = new TraceArray({ tracer, ...clock, ...(bufferKb ? { bufferKb } : {}) });
   return { tr, stop: () => clock.workerClock?.stop() };
 }

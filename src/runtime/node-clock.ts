@@ -16,6 +16,7 @@ import {
   measureWorkerClock,
   type WorkerClock,
 } from '../clock/worker-clock.js';
+import { WasmRing } from '../ring/wasm-ring.js';
 
 /** The worker clock, running and measured; throws when the Worker does not start within `timeoutMs`. */
 export function startWorkerClock(options: { timeoutMs?: number; measureMs?: number; buffer?: SharedArrayBuffer } = {}): WorkerClock {
@@ -40,12 +41,21 @@ export function startWorkerClock(options: { timeoutMs?: number; measureMs?: numb
   };
 }
 
-/** What a TraceArray needs for the clock the user asked for: 'worker' starts one, or falls back to 'perf' and says why. */
-export function nodeClockOptions(clock: TraceClock | undefined, buffer?: SharedArrayBuffer): { clock?: TraceClock; workerClock?: WorkerClock; clockNote?: string } {
-  if (clock !== 'worker') return clock !== undefined ? { clock } : {};
+/**
+ * What a TraceArray needs for the clock the user asked for: 'worker' starts
+ * one, or falls back to 'perf' and says why. With `traceMemory`, also the
+ * trace memory modules instrumented with one import, and the worker clock
+ * runs on its buffer, so the in-wasm recorder reads the time with one load.
+ */
+export function nodeClockOptions(
+  clock: TraceClock | undefined,
+  traceMemory = false,
+): { clock?: TraceClock; workerClock?: WorkerClock; clockNote?: string; wasmRing?: WasmRing } {
+  const ring = traceMemory ? { wasmRing: new WasmRing() } : {};
+  if (clock !== 'worker') return { ...(clock !== undefined ? { clock } : {}), ...ring };
   try {
-    return { clock, workerClock: startWorkerClock(buffer ? { buffer } : {}) };
+    return { clock, workerClock: startWorkerClock(ring.wasmRing ? { buffer: ring.wasmRing.buffer } : {}), ...ring };
   } catch (e) {
-    return { clock: 'perf', clockNote: `clock 'worker' asked for, 'perf' used: ${(e as Error).message}` };
+    return { clock: 'perf', clockNote: `clock 'worker' asked for, 'perf' used: ${(e as Error).message}`, ...ring };
   }
 }

@@ -34,7 +34,6 @@ import type { TraceArray } from '../tracers/trace-array.js';
 import { diskInstrumentCache } from './instrument-cache.js';
 import { nodeClockOptions } from './node-clock.js';
 import { engineHasMultiMemory } from '../abi/trace-memory.js';
-import { WasmRing } from '../ring/wasm-ring.js';
 import { traceArrayFrom, type TraceOptions } from './trace-options.js';
 import { installInterceptor, type InterceptedModule, type Interceptor } from './intercept.js';
 import { loadSite } from './load-site.js';
@@ -112,8 +111,7 @@ export async function startPreload(config: PreloadConfig): Promise<PreloadSessio
   // memory, and the worker clock runs on its buffer.
   const inWasm = config.recorder !== 'js' && engineHasMultiMemory();
   if (config.recorder === 'wasm' && !inWasm) say(`--recorder wasm needs multi-memory (Node >= 22); Node ${process.versions.node} records through the JS hook`);
-  const wasmRing = inWasm ? new WasmRing() : undefined;
-  const tr = traceArrayFrom(config, { ...nodeClockOptions(config.clock, wasmRing?.buffer), ...(wasmRing ? { wasmRing } : {}) });
+  const tr = traceArrayFrom(config, nodeClockOptions(config.clock, inWasm));
   if (tr.clockInfo?.note) say(tr.clockInfo.note);
   tr.onWarning((w) => say(`warning: ${w}`));
 
