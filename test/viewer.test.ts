@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers/cli.js';
-import { decodeDataFile, toTraceData } from '../src/datafile/decode.js';
+import { decodeDataFile, toTraceData } from '../src/datafile/trace-data.js';
 import { HOST_IP } from '../src/abi/index.js';
 import { toChromeTrace } from '../src/output/chrome-trace.js';
 import { computeProfile } from '../src/output/profile.js';

@@ -25,5 +25,6 @@ export {
 } from './format.js';
 export type { DataFileHeader, DataFileInstance, DataFileFooter, EventColumns } from './format.js';
 export { encodePreamble, encodeChunk, encodeHeader, encodeInstance, encodeEvents, encodeFooter, eventsChunkBytes } from './encode.js';
-export { DataFileDecoder, decodeDataFile, columnsToEvents, toTraceData } from './decode.js';
+export { DataFileDecoder } from './decode.js';
+export { decodeDataFile, columnsToEvents, toTraceData } from './trace-data.js';
 export type { DataFileChunk, DataFileSummary, DecodedDataFile, DataFileDecoderOptions, EventFilter } from './decode.js';

@@ -8,7 +8,8 @@
  * or "cannot read 'trace.dat': no such file or directory".
  */
 import * as fs from 'node:fs';
-import { DataFileDecoder, columnsToEvents, type DataFileChunk, type DataFileSummary, type DecodedDataFile, type EventFilter } from './decode.js';
+import { columnsToEvents } from './trace-data.js';
+import { DataFileDecoder, type DataFileChunk, type DataFileSummary, type DecodedDataFile, type EventFilter } from './decode.js';
 import { DataFileError } from './format.js';
 import { describeFsError } from './fs-errors.js';
 

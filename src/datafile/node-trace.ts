@@ -8,7 +8,8 @@
  * chunk, making one short-lived object per event and keeping none.
  */
 import { EVENT_EXIT, type TraceEvent, type TraceInstanceInfo, type TraceStream } from '../ring/event.js';
-import { eventAt, instanceInfo, type DataFileSummary } from './decode.js';
+import type { DataFileSummary } from './decode.js';
+import { eventAt, instanceInfo } from './trace-data.js';
 import { readChunks, streamDataFile, type StreamOptions } from './node-reader.js';
 
 export interface DataFileTrace {

@@ -3,7 +3,7 @@
  * JSON: a Chrome trace, or a TraceData as `report --html` embeds it.
  * No Node APIs, no DOM.
  */
-import { decodeDataFile, toTraceData } from '../datafile/decode.js';
+import { decodeDataFile, toTraceData } from '../datafile/trace-data.js';
 import { DATA_FILE_MAGIC } from '../datafile/format.js';
 import type { TraceData } from '../ring/event.js';
 import { importChromeTrace, isChromeTrace } from './chrome-import.js';
