@@ -12,6 +12,8 @@ export default defineConfig({
       'test/ftrace-stress.test.ts',
       'test/ftrace-edges.test.ts',
       'test/ftrace-threads.test.ts',
+      'test/ftrace-shared-rcu.test.ts',
+      'test/ftrace-guest-threads.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -81,7 +81,7 @@ export class ReaderTable {
   /** Takes a free slot for the calling thread. */
   join(): ThreadReader {
     for (let t = 0; t < this.maxThreads; t++) {
-      if (Atomics.compareExchange(this.words, slot(t) + ALIVE, 0, 1) === 0) return new ThreadReader(this, t);
+      if (Atomics.compareExchange(this.words, aliveAt(t), 0, 1) === 0) return new ThreadReader(this, t);
     }
     throw new FtraceError(`more than ${this.maxThreads} threads share this ftrace state`, EAGAIN);
   }
@@ -89,6 +89,16 @@ export class ReaderTable {
 
 function slot(t: number): number {
   return HEADER_WORDS + t * SLOT_WORDS;
+}
+/** The indices of thread t's words. */
+function seqAt(t: number): number {
+  return slot(t) + SEQ;
+}
+function aliveAt(t: number): number {
+  return slot(t) + ALIVE;
+}
+function waitingOnAt(t: number): number {
+  return slot(t) + WAITING_ON;
 }
 
 /** One thread's reader slot: its read-side sections, and its grace periods as a writer. */
@@ -102,7 +112,7 @@ export class ThreadReader {
     /** this thread's index in the table */
     readonly id: number,
   ) {
-    this.seqIndex = slot(id) + SEQ;
+    this.seqIndex = seqAt(id);
     this.seq = Atomics.load(table.words, this.seqIndex);
     if (this.seq & 1) this.seq++;
     Atomics.store(table.words, this.seqIndex, this.seq);
@@ -128,7 +138,7 @@ export class ThreadReader {
     this.closed = true;
     const words = this.table.words;
     if (this.seq & 1) this.exit();
-    Atomics.store(words, slot(this.id) + ALIVE, 0);
+    Atomics.store(words, aliveAt(this.id), 0);
   }
 
   /** The other threads now inside a read-side section, with the word each showed. */
@@ -136,8 +146,8 @@ export class ThreadReader {
     const words = this.table.words;
     const busy: { t: number; seq: number }[] = [];
     for (let t = 0; t < this.table.maxThreads; t++) {
-      if (t === this.id || Atomics.load(words, slot(t) + ALIVE) === 0) continue;
-      const s = Atomics.load(words, slot(t) + SEQ);
+      if (t === this.id || Atomics.load(words, aliveAt(t)) === 0) continue;
+      const s = Atomics.load(words, seqAt(t));
       if (s & 1) busy.push({ t, seq: s });
     }
     return busy;
@@ -158,19 +168,19 @@ export class ThreadReader {
     }
     const words = this.table.words;
     for (const { t, seq } of busy) {
-      const at = slot(t) + SEQ;
+      const at = seqAt(t);
       let spins = 0;
       while (Atomics.load(words, at) === seq) {
-        if (Atomics.load(words, slot(t) + ALIVE) === 0) break;
+        if (Atomics.load(words, aliveAt(t)) === 0) break;
         if (++spins < SPINS) continue;
         if (insideSection) this.checkCycle(t);
-        Atomics.store(words, slot(this.id) + WAITING_ON, insideSection ? t + 1 : 0);
+        Atomics.store(words, waitingOnAt(this.id), insideSection ? t + 1 : 0);
         Atomics.add(words, SLEEPERS, 1);
         try {
           Atomics.wait(words, at, seq, SLEEP_MS);
         } finally {
           Atomics.sub(words, SLEEPERS, 1);
-          Atomics.store(words, slot(this.id) + WAITING_ON, 0);
+          Atomics.store(words, waitingOnAt(this.id), 0);
         }
       }
     }
@@ -180,8 +190,8 @@ export class ThreadReader {
   async synchronizeAsync(): Promise<void> {
     const words = this.table.words;
     for (const { t, seq } of this.snapshot()) {
-      const at = slot(t) + SEQ;
-      while (Atomics.load(words, at) === seq && Atomics.load(words, slot(t) + ALIVE) !== 0) {
+      const at = seqAt(t);
+      while (Atomics.load(words, at) === seq && Atomics.load(words, aliveAt(t)) !== 0) {
         Atomics.add(words, SLEEPERS, 1);
         try {
           await sleepOn(words, at, seq);
@@ -197,7 +207,7 @@ export class ThreadReader {
     const words = this.table.words;
     let cur = t;
     for (let hops = 0; hops < this.table.maxThreads; hops++) {
-      const next = Atomics.load(words, slot(cur) + WAITING_ON) - 1;
+      const next = Atomics.load(words, waitingOnAt(cur)) - 1;
       if (next < 0) return;
       if (next === this.id) {
         throw new FtraceError(`threads ${this.id} and ${t} wait for each other's grace period from inside ops callbacks: the ops is unregistered but not yet safe to free`, EDEADLK);
