@@ -12,6 +12,7 @@ export default defineConfig({
       'test/ftrace-stress.test.ts',
       'test/ftrace-edges.test.ts',
       'test/ftrace-threads.test.ts',
+      'test/ftrace-threads-workers.test.ts',
       'test/ftrace-shared-rcu.test.ts',
       'test/ftrace-guest-threads.test.ts',
     ],

@@ -37,7 +37,7 @@
  * its write, which is short unless the writer's thread is descheduled.
  */
 import { FilterSpec } from '../abi/filter-spec.js';
-import type { Ftrace } from './ftrace.js';
+import { Ftrace } from './ftrace.js';
 import { EINVAL, FTRACE_OPS_FL_DYNAMIC, FTRACE_OPS_FL_ENABLED, FtraceError, type FtraceOps } from './ops.js';
 import { KIND_GUEST, createSharedGuestApi, type SharedGuestApi } from './guest-threads.js';
 import { EAGAIN, ReaderTable, canBlock, readerTableBytes, type ThreadReader } from './shared-rcu.js';
@@ -84,10 +84,9 @@ export class SharedFtraceState {
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.header = new Int32Array(buffer, 0, HEADER_WORDS);
     const maxOps = this.header[MAX_OPS]!;
-    const textBytes = this.header[TEXT_BYTES]!;
+    const textAt = textOffset(maxOps);
     this.slots = new Int32Array(buffer, HEADER_WORDS * 4, maxOps * SLOT_WORDS);
-    const textAt = (HEADER_WORDS + maxOps * SLOT_WORDS) * 4;
-    this.text = new Uint8Array(buffer, textAt, maxOps * 2 * textBytes);
+    this.text = new Uint8Array(buffer, textAt, maxOps * 2 * this.header[TEXT_BYTES]!);
     this.readers = new ReaderTable(buffer, align4(textAt + this.text.byteLength), this.header[MAX_THREADS]!);
   }
 
@@ -95,8 +94,7 @@ export class SharedFtraceState {
     const maxOps = options.maxOps ?? 32;
     const maxThreads = options.maxThreads ?? 64;
     const textBytes = align4(options.textBytes ?? 1024);
-    const textAt = (HEADER_WORDS + maxOps * SLOT_WORDS) * 4;
-    const buffer = new SharedArrayBuffer(align4(textAt + maxOps * 2 * textBytes) + readerTableBytes(maxThreads));
+    const buffer = new SharedArrayBuffer(stateBytes(maxOps, maxThreads, textBytes));
     const header = new Int32Array(buffer, 0, HEADER_WORDS);
     header[MAX_OPS] = maxOps;
     header[MAX_THREADS] = maxThreads;
@@ -104,9 +102,12 @@ export class SharedFtraceState {
     return new SharedFtraceState(buffer);
   }
 
-  /** The state another thread created (its `buffer`, posted to this thread). */
+  /** The state another thread created (its `buffer`, posted to this thread): a buffer of any other size is refused. */
   static from(buffer: SharedArrayBuffer): SharedFtraceState {
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < HEADER_WORDS * 4) throw new TypeError('not a shared ftrace state buffer');
+    const header = buffer instanceof SharedArrayBuffer && buffer.byteLength >= HEADER_WORDS * 4 ? new Int32Array(buffer, 0, HEADER_WORDS) : null;
+    if (header === null || buffer.byteLength !== stateBytes(header[MAX_OPS]!, header[MAX_THREADS]!, header[TEXT_BYTES]!)) {
+      throw new TypeError('not a shared ftrace state buffer');
+    }
     return new SharedFtraceState(buffer);
   }
 
@@ -121,6 +122,15 @@ export class SharedFtraceState {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
+}
+
+function textOffset(maxOps: number): number {
+  return (HEADER_WORDS + maxOps * SLOT_WORDS) * 4;
+}
+
+/** The buffer's size: header, slots, the text of each slot (filter and notrace), the reader table. */
+function stateBytes(maxOps: number, maxThreads: number, textBytes: number): number {
+  return align4(textOffset(maxOps) + maxOps * 2 * textBytes) + readerTableBytes(maxThreads);
 }
 
 /** One registered ops as the description holds it. */
@@ -236,7 +246,7 @@ export class FtraceThread {
     const rcu = this.ft.rcu;
     rcu.readLock();
     try {
-      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.apply();
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen && !this.applyMidDispatch(ip)) return;
       this.ft.mcount(ip, parentIp);
     } finally {
       rcu.readUnlock();
@@ -251,12 +261,24 @@ export class FtraceThread {
     const rcu = this.ft.rcu;
     rcu.readLock();
     try {
-      if (Atomics.load(this.state.header, GENERATION) !== this.seen) this.apply();
+      if (Atomics.load(this.state.header, GENERATION) !== this.seen && !this.applyMidDispatch(ip)) return;
       this.ft.mcountExit(ip);
     } finally {
       rcu.readUnlock();
     }
   };
+
+  /**
+   * Applies a change that reached this thread at a dispatch of `ip`; false
+   * when the dispatch must go no further. The call came through a guard set
+   * for the old description, and a direct call trusts the guards
+   * (Ftrace.mcount): so the one direct ops is tested here. (A list walk tests
+   * each ops itself.)
+   */
+  private applyMidDispatch(ip: number): boolean {
+    this.apply();
+    return this.ft.mode !== 'direct' || Ftrace.opsTest(this.ft.registered[0]!, ip);
+  }
 
   /** The `ftrace` import module for this thread's instance: the Ftrace's, with the dispatch hooks wrapped and the guest API shared. */
   get imports(): Ftrace['imports'] {
@@ -318,18 +340,13 @@ export class FtraceThread {
    * EDEADLK (the ops is unregistered then, but not yet safe to free).
    */
   unregister(key: number, kind = KIND_HOST): void {
-    const dynamic = this.dynamicSlot(key, kind);
-    if (dynamic && !this.skipWait && !this.blocking) {
-      throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
-    }
-    this.unpublish(key, kind);
+    const dynamic = this.unpublish(key, kind, !this.blocking);
     if (dynamic && !this.skipWait) this.reader.synchronize(this.ft.rcu.inReadSection);
   }
 
   /** unregister() that never blocks: resolves when the ops may be freed. */
   async unregisterAsync(key: number, kind = KIND_HOST): Promise<void> {
-    const dynamic = this.dynamicSlot(key, kind);
-    this.unpublish(key, kind);
+    const dynamic = this.unpublish(key, kind, false);
     if (dynamic && !this.skipWait) await this.reader.synchronizeAsync();
   }
 
@@ -368,7 +385,9 @@ export class FtraceThread {
 
   /** The host keys registered in the shared state now. */
   get registeredKeys(): number[] {
-    return this.readAll()?.filter((s) => s.kind === KIND_HOST).map((s) => s.key) ?? [];
+    return this.readAll()
+      .views.filter((s) => s.kind === KIND_HOST)
+      .map((s) => s.key);
   }
 
   /** Unbinds: this thread's ops are unregistered locally and its reader slot freed. Call it outside any dispatch. */
@@ -381,21 +400,26 @@ export class FtraceThread {
 
   // ------------------------------------------------------------------ internals
 
-  private dynamicSlot(key: number, kind: number): boolean {
-    const views = this.readAll();
-    const v = views?.find((s) => s.key === key && s.kind === kind);
-    if (views && !v) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
-    return v ? (v.flags & FTRACE_OPS_FL_DYNAMIC) !== 0 : true;
-  }
-
-  private unpublish(key: number, kind: number): void {
+  /**
+   * Takes the registration out of the description; returns whether it was
+   * DYNAMIC (read under the lock: the registration it removed, not one an
+   * earlier read saw). `refuseDynamic`: a DYNAMIC one is left in place and
+   * FtraceError(EAGAIN) thrown (a thread that cannot wait for it).
+   */
+  private unpublish(key: number, kind: number, refuseDynamic: boolean): boolean {
+    let dynamic = false;
     this.write(() => {
       const s = this.find(key, kind);
       if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
+      dynamic = (this.state.slots[s * SLOT_WORDS + S_FLAGS]! & FTRACE_OPS_FL_DYNAMIC) !== 0;
+      if (dynamic && refuseDynamic && !this.skipWait) {
+        throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
+      }
       Atomics.store(this.state.slots, s * SLOT_WORDS + S_USED, 0);
     });
     // This thread's own walks stop at once (rcu.ts's model: they re-check ENABLED).
     this.sync();
+    return dynamic;
   }
 
   private changeText(key: number, kind: number, text: string, reset: boolean, which: 'filter' | 'notrace'): void {
@@ -489,28 +513,28 @@ export class FtraceThread {
     };
   }
 
-  /** A consistent read of the description, or null when a writer was busy (try at the next dispatch). */
-  private readAll(): SlotView[] | null {
+  /**
+   * A consistent read of the description and the generation it is of. It
+   * spins while a writer is busy (a write is a few stores): going on with
+   * an older view is safe only against the writer now busy (its grace
+   * period will wait for us), not against earlier writers whose grace
+   * periods already ended.
+   */
+  private readAll(): { generation: number; views: SlotView[] } {
     const header = this.state.header;
-    const g = Atomics.load(header, GENERATION);
-    if (g & 1) return null;
-    const out: SlotView[] = [];
     const n = header[MAX_OPS]!;
-    for (let s = 0; s < n; s++) if (Atomics.load(this.state.slots, s * SLOT_WORDS + S_USED) === 1) out.push(this.readSlot(s));
-    return Atomics.load(header, GENERATION) === g ? out : null;
+    for (;;) {
+      const g = Atomics.load(header, GENERATION);
+      if (g & 1) continue;
+      const views: SlotView[] = [];
+      for (let s = 0; s < n; s++) if (Atomics.load(this.state.slots, s * SLOT_WORDS + S_USED) === 1) views.push(this.readSlot(s));
+      if (Atomics.load(header, GENERATION) === g) return { generation: g, views };
+    }
   }
 
   /** Brings this thread's Ftrace in line with the description (inside a read-side section). */
   private apply(): void {
-    let g: number;
-    let views: SlotView[] | null;
-    // Retry until a read is whole: going on with the old view is safe only
-    // against the writer now busy (its grace period will wait for us), not
-    // against earlier writers whose grace periods already ended.
-    do {
-      g = Atomics.load(this.state.header, GENERATION);
-      views = this.readAll();
-    } while (views === null || Atomics.load(this.state.header, GENERATION) !== g);
+    const { generation, views } = this.readAll();
     const byKey = new Map(views.map((v) => [localKey(v.kind, v.key), v]));
     const ft = this.ft;
     for (const [key, l] of this.local) {
@@ -543,7 +567,7 @@ export class FtraceThread {
       ft.setNotrace(l.ops, FilterSpec.parse(v.notrace), true);
       if (!on) ft.register(l.ops);
     }
-    this.seen = g;
+    this.seen = generation;
     let dynamic = false;
     for (const l of this.local.values()) if (l.ops.flags & FTRACE_OPS_FL_DYNAMIC) dynamic = true;
     this.holdsDynamic = dynamic;
