@@ -1,8 +1,9 @@
 /**
  * A recording never loses the user's data for nothing: signals reach the
- * traced program and the trace so far is finished, a full disk keeps what
- * was written whole (and the program's exit status), and a run that traced
- * nothing leaves an earlier data file alone. Through the built bin.
+ * traced program and the trace so far is finished (`run` prints it), a
+ * full disk keeps what was written whole (and the program's exit status),
+ * and a run that traced nothing leaves an earlier data file alone. Through
+ * the built bin.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -131,8 +132,13 @@ describe('record -- node: signals', () => {
  * program printed "running" and then a little more, sends `signal`, and
  * collects the end.
  */
-async function interruptWasi(output: string, signal: NodeJS.Signals, extra: string[] = [], program = 'forever.wasm') {
-  const p = spawn(process.execPath, [BIN, 'record', '-o', output, ...extra, path.join(dir, program)], { cwd: dir });
+function interruptWasi(output: string, signal: NodeJS.Signals, extra: string[] = [], program = 'forever.wasm') {
+  return interruptCommand(['record', '-o', output, ...extra, path.join(dir, program)], signal);
+}
+
+/** The same for any command line of wasm-ftrace (`run ...`). */
+async function interruptCommand(args: string[], signal: NodeJS.Signals) {
+  const p = spawn(process.execPath, [BIN, ...args], { cwd: dir });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -203,6 +209,39 @@ describe('record prog.wasm: signals', () => {
     expect(d.footer?.['interrupted']).toBe('SIGINT');
     // _start {, announce {, }, readline {: the read that never returned
     expect(d.events.map((e) => `${e.type === 1 ? 'entry' : 'exit'} ${d.instances[0]!.names[e.ip]}`)).toEqual(['entry _start', 'entry announce', 'exit announce', 'entry readline']);
+  });
+});
+
+describe('run prog.wasm: signals', () => {
+  it('SIGINT stops a WASI program that never ends: the trace so far is printed, exit 130', async () => {
+    const r = await interruptCommand(['run', '-t', 'function_graph', '--clock', 'counter', path.join(dir, 'forever.wasm')], 'SIGINT');
+    expect(r).toMatchObject({ code: 130, signal: null });
+    expect(r.stdout).toBe('running\n');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('# tracer: function_graph');
+    // the frames still open when the signal came, then the ticks
+    expect(r.stderr).toContain('_start() {');
+    expect(r.stderr).toContain('announce();');
+    expect(r.stderr).toContain('tick();');
+    expect(lines.at(-1)).toBe('wasm-ftrace: interrupted by SIGINT: the trace so far is above');
+  });
+
+  it('SIGTERM with -o: the file holds the trace so far, in the format asked for; exit 143', async () => {
+    const out = path.join(dir, 'forever-run.json');
+    const r = await interruptCommand(['run', '-t', 'function_graph', '-f', 'chrome', '-o', out, path.join(dir, 'forever.wasm')], 'SIGTERM');
+    expect(r).toMatchObject({ code: 143, signal: null });
+    expect(r.stderr).toBe(`wasm-ftrace: interrupted by SIGTERM: the trace so far is above (in ${out})\n`);
+    const names = new Set((JSON.parse(fs.readFileSync(out, 'utf8')) as { traceEvents: { name: string }[] }).traceEvents.map((e) => e.name));
+    expect(names).toContain('tick');
+    expect(names).toContain('_start');
+  });
+
+  it('a program that calls nothing traced any more is stopped after a grace period; no trace, no file, exit 130', async () => {
+    const out = path.join(dir, 'forever-quiet-run.txt');
+    const r = await interruptCommand(['run', '-F', '_start announce', '-o', out, path.join(dir, 'forever.wasm')], 'SIGINT');
+    expect(r).toMatchObject({ code: 130, signal: null });
+    expect(r.stderr).toMatch(/^wasm-ftrace: the program did not stop within \d+ s of SIGINT \(it called nothing traced\): stopped it; its trace is lost/);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
 

@@ -10,10 +10,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { nodeClockOptions } from '../runtime/node-clock.js';
+import { jobTracing } from './job-tracing.js';
 import { finishPartial, partialsOf } from '../record/partial.js';
 import { collectThreadFiles, mergeThreadFiles } from '../record/merge-threads.js';
-import type { TraceClock } from '../ring/event.js';
 import { TRACERS } from '../tracers/registry.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
@@ -86,8 +85,7 @@ Examples:
         );
       }
       // The trace memory, when the module has one, is made here and shared with the program's thread.
-      const clock = nodeClockOptions(flags.clock as TraceClock, prepared.options.traceMemory === true);
-      if (clock.clockNote) ctx.io.stderr(`wasm-ftrace: ${clock.clockNote}\n`);
+      const tracing = jobTracing(flags, prepared.options.traceMemory === true, ctx.io);
       const preopens: Record<string, string> = {};
       for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
       // node:wasi loads only here, and the program runs in a Worker (record-wasi.ts)
@@ -103,16 +101,7 @@ Examples:
             preopens,
             moduleHash: prepared.hash,
             ...(prepared.codeLayout !== undefined ? { codeLayout: prepared.codeLayout } : {}),
-            tracer: tracerName,
-            ...(clock.clock !== undefined ? { clock: clock.clock } : {}),
-            ...(clock.workerClock ? { workerClock: { buffer: clock.workerClock.cell.buffer as SharedArrayBuffer, info: clock.workerClock.info } } : {}),
-            ...(clock.clockNote !== undefined ? { clockNote: clock.clockNote } : {}),
-            ...(clock.wasmRing ? { traceMemory: clock.wasmRing.memory } : {}),
-            ...(flags.bufferSize ? { bufferKb: flags.bufferSize } : {}),
-            maxGraphDepth: flags.depth ?? 0,
-            filter,
-            ...(flags.notrace ? { notrace: flags.notrace } : {}),
-            ...(flags.graphFunction ? { graphFunction: flags.graphFunction } : {}),
+            ...tracing.fields,
             output: flags.output,
             command: argv,
             options: { ...recordedOptions(flags, filter), instrument: instrumentedAs(prepared) },
@@ -120,7 +109,7 @@ Examples:
           ctx.io,
         );
       } finally {
-        clock.workerClock?.stop();
+        tracing.stopClock();
       }
       if (r.interrupted !== undefined) ctx.io.stderr(interruptedLine(r, flags.output));
       else if (r.problem !== null) ctx.io.stderr(`wasm-ftrace: warning: ${r.problem}\n`);

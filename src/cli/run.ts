@@ -2,21 +2,30 @@
  * `wasm-ftrace run prog.wasm [args...]`: instrument in memory, run with a
  * tracer, and print the trace when the program ends. The program's stdin,
  * stdout and exit code are its own; the trace goes to stderr or to the file
- * named by -o.
+ * named by -o. The program runs in a Worker (run-job.ts, run-worker.ts), so
+ * Ctrl-C is heard while it computes and prints the trace so far.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
-import { formatChromeTrace, formatFolded, formatFtraceText, formatProfileRows } from '../output/index.js';
 import { TRACERS } from '../tracers/registry.js';
-import { TraceArray } from '../tracers/trace-array.js';
-import { clockHasTime, type TraceClock } from '../ring/event.js';
-import { traceArrayFor } from './trace-setup.js';
-import { filterTrace } from '../output/filter.js';
-import { UsageError } from './errors.js';
+import { CONTROL_BYTES } from '../record/program-job.js';
+import { CliError, UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
+import type { CliIO } from './io.js';
 import type { CommandContext } from './context.js';
 import { instrumentForRun } from './instrument-for-run.js';
+import { jobTracing } from './job-tracing.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
+import { STOP_GRACE_MS, superviseProgramThread } from './program-thread.js';
+import type { RunFormat, RunJob, RunJobResult } from './run-job.js';
+import type { RunWorkerData } from './run-worker.js';
+
+const WORKER = fileURLToPath(new URL('./run-worker.js', import.meta.url));
+const RUN_FORMATS: readonly RunFormat[] = ['text', 'chrome', 'folded', 'profile'];
 
 interface RunFlags extends SharedFlags {
   invoke?: string;
@@ -25,9 +34,6 @@ interface RunFlags extends SharedFlags {
   dir?: string[];
 }
 
-const FORMATS = ['text', 'chrome', 'folded', 'profile'] as const;
-type Format = (typeof FORMATS)[number];
-
 export function registerRun(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('run')
@@ -35,7 +41,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .argument('<prog.wasm>', 'a WASI command, or any module with --invoke')
     .argument('[args...]', "the program's arguments (or the export's, with --invoke)")
     .option('--invoke <export>', 'call this export with the arguments instead of running _start')
-    .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (default: profile for the profiler, else text)`);
+    .option('-f, --format <format>', `output: ${RUN_FORMATS.join(', ')} (default: profile for the profiler, else text)`);
   addSharedOptions(cmd, 'run')
     .option('-o, --output <file>', 'write the trace to a file instead of stderr')
     .option('--dir <path>', 'give the program access to this host directory (repeatable; default: the current directory)', (v: string, p: string[] = []) => [...p, v])
@@ -47,6 +53,8 @@ Filters use ftrace's glob syntax: 'name', 'pre*', '*suf', '*mid*', 'a*b',
 '!name'. The function tracer prints one line per entry:
   <task>-<id>  [000] .....  <seconds>: <function> <-<caller>
 where the caller is HOST when the call came from outside the module.
+Ctrl-C prints the trace so far (exit status 130); a trap prints the trace
+up to it, then the trap.
 
 Examples:
   $ wasm-ftrace run hello.wasm world
@@ -58,71 +66,56 @@ Examples:
     .action(async (file: string, args: string[], flags: RunFlags) => {
       const tracerName = flags.tracer;
       const tracer = TRACERS.get(tracerName)!;
-      const format = (flags.format ?? (tracer.stat ? 'profile' : 'text')) as Format;
-      if (!FORMATS.includes(format)) throw new UsageError(`unknown format '${flags.format}' (${FORMATS.join(', ')})`);
+      const format = (flags.format ?? (tracer.stat ? 'profile' : 'text')) as RunFormat;
+      if (!RUN_FORMATS.includes(format)) throw new UsageError(`unknown format '${flags.format}' (${RUN_FORMATS.join(', ')})`);
       if (format === 'profile' && !tracer.stat) throw new UsageError('--format profile needs the profiler tracer (-t profiler)');
-      const bufferKb = flags.bufferSize;
-
       const bytes = await readInputFile(file);
-      // binaryen (10 MB of wasm) and node:wasi load only when a module runs, not for --help
-      const { runModule, ProgramError } = await import('../runtime/wasi.js');
       const { binary, options: pass } = await instrumentForRun(bytes, file, flags, tracer.needsExitHooks, ctx.io);
-
-      const setup = traceArrayFor(pass, tracerName, flags.clock as TraceClock, bufferKb, ctx.io);
-      const tr = setup.tr;
-      tr.maxGraphDepth = flags.depth ?? 0;
-      const dirs = flags.dir ?? ['.'];
+      // The trace memory, when the module has one, is made here and shared with the program's thread.
+      const tracing = jobTracing(flags, pass.traceMemory === true, ctx.io);
       const preopens: Record<string, string> = {};
-      for (const d of dirs) preopens[d] = path.resolve(d);
-      // Filters are checked against the module once it is added: run them
-      // through a hook that the runner calls right after addInstance.
-      const configure = () => {
-        const filter = [...(flags.filter ?? []), ...(flags.trigger ?? [])];
-        if (filter.length > 0) tr.setFilter(filter.join(' '));
-        if (flags.notrace) tr.setNotrace(flags.notrace.join(' '));
-        if (flags.graphFunction) tr.setGraphFunction(flags.graphFunction.join(' '));
+      for (const d of flags.dir ?? ['.']) preopens[d] = path.resolve(d);
+      const job: RunJob = {
+        binary,
+        programName: path.basename(file),
+        args,
+        env: { ...process.env },
+        preopens,
+        ...tracing.fields,
+        format,
+        ...(flags.timeFilter !== undefined ? { timeFilter: flags.timeFilter } : {}),
+        ...(flags.invoke ? { invoke: { name: flags.invoke, args } } : {}),
       };
-      let result: Awaited<ReturnType<typeof runModule>> | null = null;
-      // A trap ends the program, not the trace: print what was traced up to it, then report the trap.
-      let trapped: unknown = null;
+      let r: RunJobResult;
       try {
-        result = await runModule(binary, {
-          programName: path.basename(file),
-          args,
-          env: process.env,
-          preopens,
-          trace: tr,
-          beforeInstantiate: configure,
-          ...(flags.invoke ? { invoke: { name: flags.invoke, args } } : {}),
-        });
-      } catch (e) {
-        if (!(e instanceof ProgramError) || tr.stats.written === 0) throw e;
-        trapped = e;
+        r = await runJob(job, ctx.io);
       } finally {
-        setup.stop();
+        tracing.stopClock();
       }
-      if (result?.returned !== undefined) ctx.io.stdout(`${formatValue(result.returned)}\n`);
-
-      const text = render(tr, format, flags.timeFilter);
-      if (flags.output) await writeFileAtomic(flags.output, text);
-      else ctx.io.stderr(text);
-      const s = tr.stats;
-      if (s.lost > 0) ctx.io.stderr(`wasm-ftrace: ${s.lost} events were overwritten: the buffer kept the newest ${s.entries} (--buffer-size to keep more)\n`);
-      if (trapped !== null) throw trapped;
-      ctx.exitCode = result!.exitCode;
+      if (r.returned !== undefined) ctx.io.stdout(`${r.returned}\n`);
+      if (r.trace !== null) {
+        if (flags.output) await writeFileAtomic(flags.output, r.trace);
+        else ctx.io.stderr(r.trace);
+      }
+      if (r.lost > 0) ctx.io.stderr(`wasm-ftrace: ${r.lost} events were overwritten: the buffer kept the newest ${r.entries} (--buffer-size to keep more)\n`);
+      if (r.interrupted !== undefined && r.trace !== null) ctx.io.stderr(`wasm-ftrace: interrupted by ${r.interrupted}: the trace so far is above${flags.output ? ` (in ${flags.output})` : ''}\n`);
+      if (r.trapped !== undefined) throw new CliError(r.trapped);
+      ctx.exitCode = r.exitCode;
     });
 }
 
-function render(tr: TraceArray, format: Format, timeFilter: number | undefined): string {
-  const tracer = tr.tracer;
-  if (format === 'profile') return formatProfileRows(tracer.stat!(tr), { times: clockHasTime(tr.clock) });
-  const data = timeFilter === undefined ? tr.read() : filterTrace(tr.read(), { timeFilter });
-  if (format === 'chrome') return formatChromeTrace(data, { calls: tracer.nestsCalls });
-  if (format === 'folded') return formatFolded(data, { calls: tracer.nestsCalls });
-  return formatFtraceText(data, {}, tracer.printText);
-}
-
-function formatValue(v: unknown): string {
-  if (Array.isArray(v)) return v.map(formatValue).join(' ');
-  return String(v);
+/** Runs the job in a Worker this thread supervises; from TypeScript source (the tests' in-process CLI) on this thread, deaf to signals. */
+async function runJob(job: RunJob, io: CliIO): Promise<RunJobResult> {
+  if (!fs.existsSync(WORKER)) {
+    const { runTraced } = await import('./run-job.js');
+    return runTraced(job);
+  }
+  const cells = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+  const worker = new Worker(WORKER, { workerData: { job, control: cells.buffer } satisfies RunWorkerData });
+  const killed = (signal: NodeJS.Signals): RunJobResult => ({ exitCode: 128 + os.constants.signals[signal], trace: null, lost: 0, entries: 0, interrupted: signal });
+  return superviseProgramThread(worker, cells, io, {
+    killedLine: (signal) => `wasm-ftrace: the program did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (it called nothing traced): stopped it; its trace is lost ('wasm-ftrace record' keeps a trace on the disk as it goes)\n`,
+    afterKill: killed,
+    stuckLine: (r) => `wasm-ftrace: interrupted by ${r.interrupted}: the program was waiting for input; its trace is lost\n`,
+  });
 }
