@@ -9,7 +9,8 @@
  *
  * Commands that only read (--version, --help, list, info, report, replay,
  * dump) must not load binaryen; `instrument` of a 1 KB module shows what
- * loading it costs. Runs are interleaved (baseline, each command, baseline,
+ * loading it costs; `run` of it (instrumented from the cache) is the whole
+ * path of a traced run, the program's Worker included. Runs are interleaved (baseline, each command, baseline,
  * ...), medians are reported, and ratios are medians over the baseline's
  * median. Peak RSS comes from the child itself (process.resourceUsage() at
  * exit, written to fd 3 by a --require hook that baseline and commands share).
@@ -46,6 +47,7 @@ function once(args) {
 }
 
 once([BIN, 'record', '-o', DATA, MODULE]);
+once([BIN, 'run', MODULE]); // the instrument cache holds run's build too: the runs below load no binaryen
 
 const cases = [
   { id: 'node -e 0', args: ['-e', '0'] },
@@ -56,6 +58,8 @@ const cases = [
   { id: 'report', args: [BIN, 'report', DATA] },
   { id: 'replay', args: [BIN, 'replay', DATA] },
   { id: 'dump', args: [BIN, 'dump', DATA] },
+  // a whole traced run (cache hit): the CLI, the program's Worker, the program, the trace printed
+  { id: 'run hash.wasm', args: [BIN, 'run', MODULE] },
   { id: 'instrument hash.wasm', args: [BIN, 'instrument', MODULE, '-o', join(tmp, 'out.wasm')], loadsBinaryen: true },
 ];
 const samples = new Map(cases.map((c) => [c.id, []]));
