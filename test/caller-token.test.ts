@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { instrument, type InstrumentOptions } from '../src/index.js';
+import { indirectCallTrapSite } from './fuzz/harness.js';
 import { check } from './fuzz/run.js';
 import { wat } from './helpers/wat.js';
 
@@ -88,5 +89,38 @@ describe('caller token: an indirect call whose callee ran no prologue leaves its
       { cb: (x) => x['e']!() },
     );
     expect(seen).toEqual(['a<-HOST', 'e<-HOST']);
+  });
+});
+
+describe('the fuzz oracle tells a trap in an indirect call from any other trap, on every engine', () => {
+  // By the trapping instruction, not the message: V8's text for a null slot and
+  // a wrong signature changed in Node 26 ("function signature mismatch", was
+  // "null function or function signature mismatch"), and an oracle matching
+  // the old text failed the trap case above on Node 26 alone.
+  const bytes = wat(`(module (type $v (func)) (type $i (func (result i32))) (table 2 funcref) (elem (i32.const 0) $e) (memory 1)
+    (func $sig (export "sig") (drop (call_indirect (type $i) (i32.const 0))))
+    (func $null (export "null") (call_indirect (type $v) (i32.const 1)))
+    (func $oob (export "oob") (call_indirect (type $v) (i32.const 7)))
+    (func $tail (export "tail") (result i32) (return_call_indirect (type $i) (i32.const 0)))
+    (func $callee (export "callee") (call_indirect (type $v) (i32.const 0)))
+    (func $load (export "load") (drop (i32.load (i32.const 65536))))
+    (func $e (unreachable)))`);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
+  const site = (name: string): number | undefined => {
+    try {
+      (instance.exports[name] as () => void)();
+    } catch (e) {
+      expect(e).toBeInstanceOf(WebAssembly.RuntimeError);
+      return indirectCallTrapSite(e, bytes);
+    }
+    throw new Error(`${name} did not trap`);
+  };
+
+  it('a wrong signature, a null slot, an index out of bounds, a tail call: the calling function', () => {
+    expect(['sig', 'null', 'oob', 'tail'].map(site)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('a trap in the callee the indirect call reached, or in no call: none', () => {
+    expect(['callee', 'load'].map(site)).toEqual([undefined, undefined]);
   });
 });
