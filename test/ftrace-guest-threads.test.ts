@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { watToBinary } from '../src/bench/build.js';
-import { Ftrace, FtraceThread, SharedFtraceState, type FtraceThreadOptions } from '../src/ftrace/index.js';
+import { Ftrace, FtraceThread, KIND_GUEST, SharedFtraceState, type FtraceThreadOptions } from '../src/ftrace/index.js';
 import { instrument } from '../src/index.js';
 
 // Memory: static data at 32..48 (a static ops lives there), filter texts from 200, heap ops from 1024.
@@ -22,7 +22,15 @@ const EBUSY = -16;
 const ENODEV = -19;
 const EAGAIN = -11;
 
-const GUEST = (exportTable: boolean) => `(module
+/** `table`: the function table exported (funcref), not exported (none), or an externref table exported in its place */
+type TableKind = 'funcref' | 'none' | 'externref';
+const TABLES: Record<TableKind, string> = {
+  funcref: '(table (export "__indirect_function_table") 5 funcref)',
+  none: '(table 5 funcref)',
+  externref: '(table 5 funcref) (table (export "__indirect_function_table") 5 externref)',
+};
+
+const GUEST = (table: TableKind) => `(module
   (import "env" "memory" (memory 1 1 shared))
   (import "env" "hit" (func $hit (param i32 i32)))
   (import "ftrace" "register_ftrace_function" (func $reg (param i32) (result i32)))
@@ -30,7 +38,7 @@ const GUEST = (exportTable: boolean) => `(module
   (import "ftrace" "ftrace_set_filter" (func $setf (param i32 i32 i32 i32) (result i32)))
   (import "ftrace" "ftrace_set_notrace" (func $setn (param i32 i32 i32 i32) (result i32)))
   (export "memory" (memory 0))
-  (table ${exportTable ? '(export "__indirect_function_table")' : ''} 5 funcref)
+  ${TABLES[table]}
   ;; 1, 2: callbacks telling which they are; 3: a function of another type; 4: null
   (elem (i32.const 1) $cb_one $cb_two $wrong)
   (data (i32.const 32) "static ops here.")
@@ -44,20 +52,20 @@ const GUEST = (exportTable: boolean) => `(module
   (func (export "filter") (param i32 i32 i32 i32) (result i32) (call $setf (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
   (func (export "notrace") (param i32 i32 i32 i32) (result i32) (call $setn (local.get 0) (local.get 1) (local.get 2) (local.get 3))))`;
 
-function build(exportTable: boolean) {
+function build(table: TableKind) {
   // traced: leaf and mid (the callbacks and the API's wrappers are notrace)
-  const r = instrument(watToBinary(GUEST(exportTable)), { notrace: ['cb_*', 'wrong', 'reg', 'unreg', 'filter', 'notrace'] });
+  const r = instrument(watToBinary(GUEST(table)), { notrace: ['cb_*', 'wrong', 'reg', 'unreg', 'filter', 'notrace'] });
   return { module: new WebAssembly.Module(r.binary as Uint8Array<ArrayBuffer>), ip: (name: string) => r.metadata.names.indexOf(name) };
 }
-const guest = build(true);
+const guest = build('funcref');
 const IP = { leaf: guest.ip('leaf'), mid: guest.ip('mid') };
 
 type Exports = Record<'reg' | 'unreg' | 'mid' | 'leaf', (a: number) => number> & Record<'filter' | 'notrace', (ops: number, buf: number, len: number, reset: number) => number>;
 
 /** A program: its shared memory and state; `thread(name)` makes one more instance bound to the state, its callbacks logging `name cb ip`. */
-function program() {
+function program(options: { textBytes?: number } = {}) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  const state = SharedFtraceState.create({ maxThreads: 8 });
+  const state = SharedFtraceState.create({ maxThreads: 8, ...options });
   const log: string[] = [];
   const words = new Uint32Array(memory.buffer);
   let textAt = A.TEXT;
@@ -171,18 +179,32 @@ describe('the guest API on threads sharing one state', () => {
   });
 
   it('filters set before register are kept by that thread for its register: reset, added, and dropped for a new struct at the same address', () => {
-    const p = program();
+    const p = program({ textBytes: 8 }); // a shared filter text holds 8 bytes: 'mid leaf' just fits
     const [a, b] = [p.thread('a'), p.thread('b')];
     p.newOps(A.OPS, 1);
     expect(a.x.filter(A.OPS, ...p.text('mid'), 1)).toBe(0);
     expect(p.flags(A.OPS)).toBe(INITIALIZED);
     expect(a.x.filter(A.OPS, ...p.text('leaf'), 0)).toBe(0);
-    expect(a.x.notrace(A.OPS, ...p.text('mid'), 0)).toBe(0);
     expect(a.x.filter(A.OPS, ...p.text('nosuch'), 0)).toBe(EINVAL);
     expect(a.error()).toBe("'nosuch' matches no function");
     expect(a.x.reg(A.OPS)).toBe(0);
-    expect(b.wanted()).toEqual(['leaf']);
+    expect(b.wanted()).toEqual(['leaf', 'mid']);
     expect(a.x.unreg(A.OPS)).toBe(0);
+
+    // reset 0 on nothing yet takes the text as it is; then adds
+    expect(a.x.notrace(A.OPS, ...p.text('mid'), 0)).toBe(0);
+    expect(a.x.notrace(A.OPS, ...p.text('leaf'), 0)).toBe(0);
+    expect(a.x.reg(A.OPS)).toBe(0);
+    expect(b.wanted()).toEqual([]);
+    expect(a.x.unreg(A.OPS)).toBe(0);
+
+    // what does not fit in the shared text is refused at register, which changes nothing
+    expect(a.x.filter(A.OPS, ...p.text('mid leaf'), 0)).toBe(0);
+    expect(a.x.filter(A.OPS, ...p.text('mid'), 0)).toBe(0);
+    expect(a.x.reg(A.OPS)).toBe(EINVAL);
+    expect(a.error()).toBe('filter text over 8 bytes cannot be shared (SharedFtraceState textBytes)');
+    expect([p.flags(A.OPS), a.t.isRegistered(A.OPS, KIND_GUEST)]).toEqual([DYNAMIC | INITIALIZED, false]); // DYNAMIC left by the last unregister
+    p.newOps(A.OPS, 1);
 
     // reset replaces what was set before; notrace reset too
     expect(a.x.filter(A.OPS, ...p.text('leaf'), 1)).toBe(0);
@@ -249,6 +271,14 @@ describe('the guest API on threads sharing one state', () => {
     expect(a.x.reg(A.END + 4)).toBe(EFAULT);
   });
 
+  it('a guest registration the host made for a key outside memory: the guest\'s unregister ends it without touching memory', () => {
+    const p = program();
+    const a = p.thread('a');
+    a.t.register(65532, { func: 1 }, KIND_GUEST); // its struct would run past the end of memory
+    expect(a.x.unreg(65532)).toBe(0);
+    expect(a.t.isRegistered(65532, KIND_GUEST)).toBe(false);
+  });
+
   it('a thread without the instance yet, or without the function in its table, does not run the ops; it does once it has them', () => {
     const p = program();
     const a = p.thread('a');
@@ -276,7 +306,9 @@ describe('the guest API on threads sharing one state', () => {
     const p = program();
     const a = p.thread('a');
     const detached = p.thread('d', { attach: false });
-    const noTable = p.thread('n', { module: build(false).module });
+    const noTable = p.thread('n', { module: build('none').module });
+    const noFunctions = p.thread('e', { module: build('externref').module });
+    noFunctions.table!.set(1, 42);
     p.newOps(A.OPS, 1);
     expect(detached.x.reg(A.OPS)).toBe(ENODEV);
     expect(detached.error()).toBe('the guest exports no memory');
@@ -284,6 +316,8 @@ describe('the guest API on threads sharing one state', () => {
     expect(detached.x.notrace(A.OPS, ...p.text('mid'), 1)).toBe(ENODEV);
     expect(noTable.x.reg(A.OPS)).toBe(EINVAL);
     expect(noTable.error()).toBe('the guest exports no function table (link with --export-table)');
+    expect(noFunctions.x.reg(A.OPS)).toBe(EINVAL); // a table of something else under the function table's name
+    expect(noFunctions.error()).toBe('ops at 1024: func 1 is not a function in the table');
     expect(a.x.reg(0)).toBe(EINVAL);
     expect(a.error()).toBe('ops pointer 0 is null or unaligned');
     expect(a.x.reg(A.OPS + 2)).toBe(EINVAL);
