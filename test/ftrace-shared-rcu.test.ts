@@ -108,8 +108,9 @@ function waitFromInside(me, target, started) {
   if (!(seq & 1)) return 'idle';
   const end = deadline();
   Atomics.store(words, slot(me) + ${WAITING_ON}, target + 1);
-  started();
   try {
+    if (cycle(me, target)) return 'EDEADLK';
+    started();
     while (Atomics.load(words, at) === seq) {
       if (cycle(me, target)) return 'EDEADLK';
       if (Date.now() > end) return 'stuck';
@@ -475,6 +476,7 @@ describe('grace periods with another thread', () => {
        awaitSignal(${GO});
        enter(me);
        const second = waitFromInside(me, 0, () => signal(${ROUND}));   // a's section goes on, its grace period is over: no cycle
+       signal(${ROUND});
        exit(me);
        signal(${RESULT2}, second === 'waited' ? 1 : 2);`,
     );
