@@ -62,6 +62,8 @@ const S_NOTRACE_LEN = 6;
 /** KIND_HOST: resolved by the thread's resolve(key); KIND_GUEST: a struct at address key, its callback at S_FUNC in each thread's table */
 const S_KIND = 7;
 const S_FUNC = 8;
+/** The index of word `field` of slot `s` in SharedFtraceState.slots. */
+const slotWord = (s: number, field: number) => s * SLOT_WORDS + field;
 export const KIND_HOST = 0;
 export { KIND_GUEST };
 
@@ -318,14 +320,13 @@ export class FtraceThread {
       if (this.find(key, kind) >= 0) throw new FtraceError(`ops ${key} is already registered`, 16);
       const s = this.freeSlot();
       const slots = this.state.slots;
-      const at = s * SLOT_WORDS;
-      slots[at + S_KEY] = key;
-      slots[at + S_KIND] = kind;
-      slots[at + S_FUNC] = options.func ?? 0;
-      slots[at + S_FLAGS] = options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0;
-      slots[at + S_REG_SERIAL] = this.nextSerial();
+      slots[slotWord(s, S_KEY)] = key;
+      slots[slotWord(s, S_KIND)] = kind;
+      slots[slotWord(s, S_FUNC)] = options.func ?? 0;
+      slots[slotWord(s, S_FLAGS)] = options.dynamic ? FTRACE_OPS_FL_DYNAMIC : 0;
+      slots[slotWord(s, S_REG_SERIAL)] = this.nextSerial();
       this.writeText(s, filter, notrace);
-      Atomics.store(slots, at + S_USED, 1);
+      Atomics.store(slots, slotWord(s, S_USED), 1);
     });
     this.sync();
   }
@@ -411,11 +412,11 @@ export class FtraceThread {
     this.write(() => {
       const s = this.find(key, kind);
       if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
-      dynamic = (this.state.slots[s * SLOT_WORDS + S_FLAGS]! & FTRACE_OPS_FL_DYNAMIC) !== 0;
+      dynamic = (this.state.slots[slotWord(s, S_FLAGS)]! & FTRACE_OPS_FL_DYNAMIC) !== 0;
       if (dynamic && refuseDynamic && !this.skipWait) {
         throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
       }
-      Atomics.store(this.state.slots, s * SLOT_WORDS + S_USED, 0);
+      Atomics.store(this.state.slots, slotWord(s, S_USED), 0);
     });
     // This thread's own walks stop at once (rcu.ts's model: they re-check ENABLED).
     this.sync();
@@ -434,7 +435,7 @@ export class FtraceThread {
       const next = reset || old === '' ? spec.text : `${old} ${spec.text}`;
       this.checkText(next);
       this.writeText(s, which === 'filter' ? next : v.filter, which === 'notrace' ? next : v.notrace);
-      this.state.slots[s * SLOT_WORDS + S_FILTER_SERIAL] = this.nextSerial();
+      this.state.slots[slotWord(s, S_FILTER_SERIAL)] = this.nextSerial();
     });
     this.sync();
   }
@@ -471,8 +472,7 @@ export class FtraceThread {
     const n = this.state.header[MAX_OPS]!;
     key |= 0;
     for (let s = 0; s < n; s++) {
-      const at = s * SLOT_WORDS;
-      if (Atomics.load(slots, at + S_USED) === 1 && slots[at + S_KEY] === key && slots[at + S_KIND] === kind) return s;
+      if (Atomics.load(slots, slotWord(s, S_USED)) === 1 && slots[slotWord(s, S_KEY)] === key && slots[slotWord(s, S_KIND)] === kind) return s;
     }
     return -1;
   }
@@ -480,36 +480,37 @@ export class FtraceThread {
   private freeSlot(): number {
     const slots = this.state.slots;
     const n = this.state.header[MAX_OPS]!;
-    for (let s = 0; s < n; s++) if (Atomics.load(slots, s * SLOT_WORDS + S_USED) === 0) return s;
+    for (let s = 0; s < n; s++) if (Atomics.load(slots, slotWord(s, S_USED)) === 0) return s;
     throw new FtraceError(`more than ${n} ops registered in the shared state`, EAGAIN);
   }
 
+  /** Slot s's text: its filter's bytes, then its notrace's, textBytes each. */
   private writeText(s: number, filter: string, notrace: string): void {
     const size = this.state.textBytes;
     const f = new TextEncoder().encode(filter);
     const n = new TextEncoder().encode(notrace);
-    this.state.text.set(f, s * 2 * size);
-    this.state.text.set(n, s * 2 * size + size);
-    this.state.slots[s * SLOT_WORDS + S_FILTER_LEN] = f.length;
-    this.state.slots[s * SLOT_WORDS + S_NOTRACE_LEN] = n.length;
+    this.state.text.set(f, 2 * s * size);
+    this.state.text.set(n, (2 * s + 1) * size);
+    this.state.slots[slotWord(s, S_FILTER_LEN)] = f.length;
+    this.state.slots[slotWord(s, S_NOTRACE_LEN)] = n.length;
   }
 
   private readSlot(s: number): SlotView {
     const slots = this.state.slots;
-    const at = s * SLOT_WORDS;
+    const word = (field: number) => slots[slotWord(s, field)]!;
     const size = this.state.textBytes;
     const text = this.state.text;
     // slice() copies out of the shared buffer: TextDecoder refuses shared views in browsers.
-    const decode = (from: number, len: number) => (len === 0 ? '' : new TextDecoder().decode(text.slice(from, from + Math.min(len, size))));
+    const decode = (from: number, len: number) => new TextDecoder().decode(text.slice(from, from + Math.min(len, size)));
     return {
-      key: slots[at + S_KEY]!,
-      kind: slots[at + S_KIND]!,
-      func: slots[at + S_FUNC]!,
-      flags: slots[at + S_FLAGS]!,
-      regSerial: slots[at + S_REG_SERIAL]!,
-      filterSerial: slots[at + S_FILTER_SERIAL]!,
-      filter: decode(s * 2 * size, slots[at + S_FILTER_LEN]!),
-      notrace: decode(s * 2 * size + size, slots[at + S_NOTRACE_LEN]!),
+      key: word(S_KEY),
+      kind: word(S_KIND),
+      func: word(S_FUNC),
+      flags: word(S_FLAGS),
+      regSerial: word(S_REG_SERIAL),
+      filterSerial: word(S_FILTER_SERIAL),
+      filter: decode(2 * s * size, word(S_FILTER_LEN)),
+      notrace: decode((2 * s + 1) * size, word(S_NOTRACE_LEN)),
     };
   }
 
@@ -527,7 +528,7 @@ export class FtraceThread {
       const g = Atomics.load(header, GENERATION);
       if (g & 1) continue;
       const views: SlotView[] = [];
-      for (let s = 0; s < n; s++) if (Atomics.load(this.state.slots, s * SLOT_WORDS + S_USED) === 1) views.push(this.readSlot(s));
+      for (let s = 0; s < n; s++) if (Atomics.load(this.state.slots, slotWord(s, S_USED)) === 1) views.push(this.readSlot(s));
       if (Atomics.load(header, GENERATION) === g) return { generation: g, views };
     }
   }
