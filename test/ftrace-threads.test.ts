@@ -512,15 +512,18 @@ describe('a shared ftrace state: what each binding keeps to', () => {
     a.t.register(2, { filter: 'fib' });
     b.x['fib']!(1);
     expect([log, b.ft.mode]).toEqual([[`b 2 ${IP.fib}`, `b 2 exit ${IP.fib}`], 'list']);
-    // an unregister on another thread while b is inside leaf: b's exit from leaf calls nobody
+    // changes on another thread while b is inside leaf, applied at its exit: one that leaves leaf wanted, then an unregister
     log.length = 0;
     a.t.unregister(2);
     b.t.sync();
+    const inLeaf = [() => a.t.setNotrace(1, 'main'), () => a.t.unregister(1)];
     b.hooks.onEnter = (ip) => {
-      if (ip === IP.leaf) a.t.unregister(1);
+      if (ip === IP.leaf) inLeaf.shift()!();
     };
     b.x['leaf']!();
-    expect([log, b.ft.mode]).toEqual([[`b 1 ${IP.leaf}`], 'none']);
+    expect([log, b.ft.mode]).toEqual([[`b 1 ${IP.leaf}`, `b 1 exit ${IP.leaf}`], 'direct']);
+    b.x['leaf']!();
+    expect([log, b.ft.mode]).toEqual([[`b 1 ${IP.leaf}`, `b 1 exit ${IP.leaf}`, `b 1 ${IP.leaf}`], 'none']);
   });
 
   it('from() takes exactly a buffer made by create()', () => {

@@ -408,15 +408,15 @@ export class FtraceThread {
    * FtraceError(EAGAIN) thrown (a thread that cannot wait for it).
    */
   private unpublish(key: number, kind: number, refuseDynamic: boolean): boolean {
-    let dynamic = false;
-    this.write(() => {
+    const dynamic = this.write(() => {
       const s = this.find(key, kind);
       if (s < 0) throw new FtraceError(`ops ${key} is not registered`, EINVAL);
-      dynamic = (this.state.slots[slotWord(s, S_FLAGS)]! & FTRACE_OPS_FL_DYNAMIC) !== 0;
+      const dynamic = (this.state.slots[slotWord(s, S_FLAGS)]! & FTRACE_OPS_FL_DYNAMIC) !== 0;
       if (dynamic && refuseDynamic && !this.skipWait) {
         throw new FtraceError(`ops ${key} is DYNAMIC and this thread cannot block for the grace period: use unregisterAsync()`, EAGAIN);
       }
       Atomics.store(this.state.slots, slotWord(s, S_USED), 0);
+      return dynamic;
     });
     // This thread's own walks stop at once (rcu.ts's model: they re-check ENABLED).
     this.sync();
@@ -446,8 +446,8 @@ export class FtraceThread {
     }
   }
 
-  /** Runs `fn` as the one writer, with the generation odd meanwhile (the seqlock). */
-  private write(fn: () => void): void {
+  /** Runs `fn` as the one writer, with the generation odd meanwhile (the seqlock); returns what it returns. */
+  private write<T>(fn: () => T): T {
     const header = this.state.header;
     const blocking = this.blocking;
     while (Atomics.compareExchange(header, LOCK, 0, 1) !== 0) {
@@ -455,7 +455,7 @@ export class FtraceThread {
     }
     Atomics.add(header, GENERATION, 1);
     try {
-      fn();
+      return fn();
     } finally {
       Atomics.add(header, GENERATION, 1);
       Atomics.store(header, LOCK, 0);
