@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOps, Ftrace, FtraceThread, SharedFtraceState, type FtraceOps } from '../src/ftrace/index.js';
+import { createOps, Ftrace, FtraceThread, SharedFtraceState, type FtraceOps, type SharedStateOptions } from '../src/ftrace/index.js';
 import { coreModule, IP } from './helpers/core-fixture.js';
 
 /**
@@ -56,6 +56,31 @@ Atomics.add(words, at, 1);
 Atomics.notify(words, at);
 `;
 
+/**
+ * A writer on another thread that keeps rewriting the description, under
+ * the seqlock, alternately to that of `a` and of `b` (states of the same
+ * shape), `writes` times (ctl[2]: started, ctl[1]: done; ctl[0]: stop).
+ */
+const FLIPPER = `
+const { workerData } = require('node:worker_threads');
+const { state, a, b, end, ctl, writes } = workerData;
+const h = new Int32Array(state, 0, 2);
+const c = new Int32Array(ctl);
+const to = new Uint8Array(state, 8, end - 8);
+const from = [new Uint8Array(a, 8, end - 8), new Uint8Array(b, 8, end - 8)];
+Atomics.store(c, 2, 1);
+for (let i = 0; i < writes && Atomics.load(c, 0) === 0; i++) {
+  while (Atomics.compareExchange(h, 0, 0, 1) !== 0);
+  Atomics.add(h, 1, 1);
+  to.set(from[i & 1]);
+  Atomics.add(h, 1, 1);
+  Atomics.store(h, 0, 0);
+  Atomics.wait(c, 0, 0, 0.02);
+}
+Atomics.store(c, 1, 1);
+Atomics.notify(c, 1);
+`;
+
 const workers: Worker[] = [];
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.terminate()));
@@ -86,13 +111,13 @@ function writerHolding(state: SharedFtraceState, from: SharedFtraceState | null,
   return { alone: () => waitFor(ctl, 2) === 1 };
 }
 
-/** A state of `state`'s shape whose description holds key 5 (filter leaf), made through the API on a scratch binding. */
-function withKey5(): SharedFtraceState {
-  const from = SharedFtraceState.create({ maxOps: 4, maxThreads: 4 });
-  const t = new FtraceThread(new Ftrace(coreModule.metadata), from, {});
-  t.register(5, { filter: 'leaf' });
+/** A new state whose description holds `keys` (filter leaf, notrace fib), made through the API on a scratch binding. */
+function described(shape: SharedStateOptions, keys: number[]): SharedFtraceState {
+  const state = SharedFtraceState.create(shape);
+  const t = new FtraceThread(new Ftrace(coreModule.metadata), state, {});
+  for (const k of keys) t.register(k, { filter: 'leaf', notrace: 'fib' });
   t.close();
-  return from;
+  return state;
 }
 
 function thread(state: SharedFtraceState, log: string[]) {
@@ -105,7 +130,7 @@ function thread(state: SharedFtraceState, log: string[]) {
 describe('a shared ftrace state against another thread', () => {
   it('a binding made, or attached, while another thread writes waits for the write and takes it up whole', () => {
     const log: string[] = [];
-    const from = withKey5();
+    const from = described({ maxOps: 4, maxThreads: 4 }, [5]);
     // the very first write to a state, in flight while a thread binds
     const state = SharedFtraceState.create({ maxOps: 4, maxThreads: 4 });
     const writer = writerHolding(state, from, 50);
@@ -132,6 +157,21 @@ describe('a shared ftrace state against another thread', () => {
     const writer = writerHolding(state, null, 50);
     a.t.register(7);
     expect([writer.alone(), a.t.registeredKeys, state.generation]).toEqual([true, [7], g + 4]);
+  });
+
+  it('a reader never sees a description half written: another thread rewriting it all the time, every read is one of the two', () => {
+    const shape = { maxOps: 64, maxThreads: 2, textBytes: 64 };
+    const evens = Array.from({ length: 64 }, (_, i) => 2 * i);
+    const odds = evens.map((k) => k + 1);
+    const state = described(shape, evens);
+    const reader = new FtraceThread(new Ftrace(coreModule.metadata), state, {});
+    const ctl = start(FLIPPER, { state: state.buffer, a: described(shape, odds).buffer, b: state.buffer.slice(0), end: state.readers.words.byteOffset, writes: 2000 });
+    waitFor(ctl, 2);
+    const seen = new Set<string>();
+    for (let reads = 0; reads < 5000 && Atomics.load(ctl, 1) === 0; reads++) seen.add(reader.registeredKeys.join());
+    Atomics.store(ctl, 0, 1);
+    waitFor(ctl, 1);
+    expect([...seen].filter((keys) => keys !== evens.join() && keys !== odds.join())).toEqual([]);
   });
 
   it('unregister of a DYNAMIC ops returns only after a thread inside a read-side section has left it', () => {
