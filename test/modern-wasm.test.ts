@@ -1,6 +1,7 @@
 /**
  * Wasm 3.0 features that Node 20's engine cannot run and Node 22+ can:
- * multiple memories, memory64, table64, GC and exnref (try_table/throw_ref).
+ * multiple memories, memory64, table64, typed function references, GC and
+ * exnref (try_table/throw_ref).
  * Each module is written in WAT, assembled by binaryen's own text parser
  * (wabt lacks several of these), and run as it is and instrumented on the
  * same engine: same results, an entry for every call, exact parents where the
@@ -95,6 +96,26 @@ const CASES: Case[] = [
     run: (e) => (e['main'] as () => number)(),
     expected: 25,
     calls: [['main', 'HOST'], ['make', 'main'], ['norm', 'main']],
+  },
+  {
+    // no struct or array anywhere: the typed references are only in a global, a table and a local
+    // (binaryen writes them as plain funcref unless the output keeps GC, and call_ref no longer validates)
+    name: 'typed function references outside any signature: call_ref through a global, a table and a local',
+    wat: `(module
+      (type $v (func (result i32)))
+      (global $g (mut (ref null $v)) (ref.null $v))
+      (table $t 1 (ref null $v))
+      (elem declare func $seven)
+      (func $seven (type $v) (i32.const 7))
+      (func (export "main") (result i32)
+        (local $l (ref null $v))
+        (global.set $g (ref.func $seven))
+        (table.set $t (i32.const 0) (ref.func $seven))
+        (local.set $l (table.get $t (i32.const 0)))
+        (i32.add (call_ref $v (global.get $g)) (call_ref $v (local.get $l)))))`,
+    run: (e) => (e['main'] as () => number)(),
+    expected: 14,
+    calls: [['main', 'HOST'], ['seven', 'main']],
   },
   {
     name: 'exnref: try_table, catch_all_ref and throw_ref',

@@ -53,7 +53,7 @@ export function scanModule(mod: Module, input: Uint8Array, sections: readonly Se
     ipOfName,
     noTokenPtrs,
     ...tableReachability(mod, fnRefs),
-    gcOutput: usesGC(input, sections),
+    gcOutput: usesGC(input, sections) || valueTypesUseGC(input, sections),
   };
 }
 
@@ -131,15 +131,22 @@ function elementSegment(seg: Ref): { table: number; offset: Ref | null; data: nu
 }
 
 /**
+ * Value-type bytes of the GC era: typed references (`ref null $t`, `ref $t`),
+ * the GC abstract types (any, eq, i31, struct, array, the null types) and,
+ * in the type section, the struct, array, sub and rec forms.
+ */
+const GC_BYTES = new Set([0x4e, 0x4f, 0x50, 0x5e, 0x5f, 0x63, 0x64, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x71, 0x72, 0x73]);
+
+/**
  * A module uses GC types when its type section has struct, array, rec or sub
- * entries, or typed/abstract GC references. When it does not, we write it with
- * GC disabled: binaryen otherwise emits GC-era encodings (`ref.null nofunc`)
- * that engines without GC, Node 20's among them, reject.
+ * entries, or typed/abstract GC references, or when a value type elsewhere
+ * is one (valueTypesUseGC). When it does not, we write it with GC disabled:
+ * binaryen otherwise emits GC-era encodings (`ref.null nofunc`) that engines
+ * without GC, Node 20's among them, reject.
  */
 function usesGC(input: Uint8Array, sections: readonly Section[]): boolean {
   const typeSection = findSection(sections, SectionId.type);
   if (!typeSection) return false;
-  const GC_BYTES = new Set([0x4e, 0x4f, 0x50, 0x5e, 0x5f, 0x63, 0x64, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x71, 0x72, 0x73]);
   const r = new ByteReader(input, typeSection.payload, typeSection.end, 'type section');
   try {
     const count = r.u32();
@@ -155,4 +162,94 @@ function usesGC(input: Uint8Array, sections: readonly Section[]): boolean {
     return true; // cannot tell: keep every feature
   }
   return false;
+}
+
+/**
+ * Whether a value type outside the type section is a GC-era one: an imported
+ * global or table, a table, a global, a function's locals. A typed function
+ * reference such as `(ref null $sig)` (what call_ref takes) needs no GC type
+ * in the type section, and binaryen writes it as plain funcref with GC
+ * disabled, after which call_ref no longer validates. Read from the input's
+ * bytes: binaryen's IR cannot tell, its reader adds scratch locals of exact
+ * reference types to plain modules too. Anything not understood counts as GC.
+ */
+function valueTypesUseGC(input: Uint8Array, sections: readonly Section[]): boolean {
+  const at = (id: SectionId, what: string): ByteReader | null => {
+    const sec = findSection(sections, id);
+    return sec ? new ByteReader(input, sec.payload, sec.end, what) : null;
+  };
+  const limits = (r: ByteReader): void => {
+    const flags = r.u8();
+    r.sleb();
+    if (flags & 1) r.sleb();
+  };
+  try {
+    const imports = at(SectionId.import, 'import section');
+    for (let i = 0, n = imports?.u32() ?? 0; i < n; i++) {
+      const r = imports!;
+      r.name();
+      r.name();
+      const kind = r.u8();
+      if (kind === 0) r.u32();
+      else if (kind === 1) {
+        if (GC_BYTES.has(r.u8())) return true;
+        limits(r);
+      } else if (kind === 2) limits(r);
+      else if (kind === 3) {
+        if (GC_BYTES.has(r.u8())) return true;
+        r.u8();
+      } else if (kind === 4) {
+        r.u8();
+        r.u32();
+      } else return true;
+    }
+    const tables = at(SectionId.table, 'table section');
+    for (let i = 0, n = tables?.u32() ?? 0; i < n; i++) {
+      const b = tables!.u8();
+      // 0x40: a table with an initializer, which only typed tables have
+      if (b === 0x40 || GC_BYTES.has(b)) return true;
+      limits(tables!);
+    }
+    const globals = at(SectionId.global, 'global section');
+    for (let i = 0, n = globals?.u32() ?? 0; i < n; i++) {
+      if (GC_BYTES.has(globals!.u8())) return true;
+      globals!.u8();
+      if (!skipPlainConstExpr(globals!)) return true;
+    }
+    const code = at(SectionId.code, 'code section');
+    for (let i = 0, n = code?.u32() ?? 0; i < n; i++) {
+      const r = code!;
+      const size = r.u32();
+      const end = r.pos + size;
+      for (let j = 0, groups = r.u32(); j < groups; j++) {
+        r.u32();
+        if (GC_BYTES.has(r.u8())) return true;
+      }
+      r.pos = end;
+    }
+  } catch {
+    return true;
+  }
+  return false;
+}
+
+/** Skips a constant expression made of MVP and extended-const instructions; false at anything else (ref.null of a typed heap, GC instructions). */
+function skipPlainConstExpr(r: ByteReader): boolean {
+  for (;;) {
+    const op = r.u8();
+    if (op === 0x0b) return true;
+    if (op === 0x41 || op === 0x42) r.sleb();
+    else if (op === 0x43) r.skip(4);
+    else if (op === 0x44) r.skip(8);
+    else if (op === 0x23 || op === 0xd2) r.u32();
+    else if (op === 0xd0) {
+      // ref.null: an abstract heap type is one byte (0x70 func, 0x6f extern); a type index means a typed reference
+      const ht = r.u8();
+      if (ht !== 0x70 && ht !== 0x6f) return false;
+    } else if (op === 0x6a || op === 0x6b || op === 0x6c || op === 0x7c || op === 0x7d || op === 0x7e) continue;
+    else if (op === 0xfd) {
+      if (r.u32() !== 12) return false; // v128.const
+      r.skip(16);
+    } else return false;
+  }
 }
