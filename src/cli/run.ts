@@ -98,7 +98,9 @@ Examples:
         else ctx.io.stderr(r.trace);
       }
       if (r.lost > 0) ctx.io.stderr(`wasm-ftrace: ${r.lost} events were overwritten: the buffer kept the newest ${r.entries} (--buffer-size to keep more)\n`);
-      if (r.interrupted !== undefined && r.trace !== null) ctx.io.stderr(`wasm-ftrace: interrupted by ${r.interrupted}: the trace so far is above${flags.output ? ` (in ${flags.output})` : ''}\n`);
+      if (r.interrupted !== undefined) {
+        ctx.io.stderr(r.trace !== null ? `wasm-ftrace: interrupted by ${r.interrupted}: the trace so far is above${flags.output ? ` (in ${flags.output})` : ''}\n` : traceLostLine(r.interrupted));
+      }
       if (r.trapped !== undefined) throw new CliError(r.trapped);
       ctx.exitCode = r.exitCode;
     });
@@ -114,8 +116,13 @@ async function runJob(job: RunJob, io: CliIO): Promise<RunJobResult> {
   const worker = new Worker(WORKER, { workerData: { job, control: cells.buffer } satisfies RunWorkerData });
   const killed = (signal: NodeJS.Signals): RunJobResult => ({ exitCode: 128 + os.constants.signals[signal], trace: null, lost: 0, entries: 0, interrupted: signal });
   return superviseProgramThread(worker, cells, io, {
-    killedLine: (signal) => `wasm-ftrace: the program did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (it called nothing traced): stopped it; its trace is lost ('wasm-ftrace record' keeps a trace on the disk as it goes)\n`,
+    killedLine: (signal) => `wasm-ftrace: the program did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (it called nothing traced): stopped it\n`,
     afterKill: killed,
-    stuckLine: (r) => `wasm-ftrace: interrupted by ${r.interrupted}: the program was waiting for input; its trace is lost\n`,
+    stuckLine: (r) => traceLostLine(r.interrupted!),
   });
+}
+
+/** What run says when the program's thread had to be ended: the ring was in it. */
+function traceLostLine(signal: string): string {
+  return `wasm-ftrace: interrupted by ${signal}: its trace is lost (the program was ended while it called nothing traced or waited for input; 'wasm-ftrace record' writes the trace to the disk as it goes)\n`;
 }
