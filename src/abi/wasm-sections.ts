@@ -107,6 +107,14 @@ export class ByteReader {
     return result;
   }
 
+  /** Skips a table's or memory's limits: flags, min, max when flagged, a custom page size when flagged. */
+  limits(): void {
+    const flags = this.u8();
+    this.sleb();
+    if (flags & 1) this.sleb();
+    if (flags & 8) this.sleb();
+  }
+
   skip(n: number): void {
     if (this.pos + n > this.limit) this.truncated();
     this.pos += n;
@@ -186,6 +194,8 @@ export interface ImportEntry {
   module: string;
   name: string;
   kind: ExternalKind;
+  /** an imported table's or global's value type: its first byte (0x63/0x64: a typed reference) */
+  valueType?: number;
 }
 
 export interface ExportEntry {
@@ -197,31 +207,29 @@ export interface ExportEntry {
 /** The import section's entries, in order. Throws WasmFormatError on a malformed section or an unknown kind. */
 export function readImportSection(bytes: Uint8Array, section: Section): ImportEntry[] {
   const r = new ByteReader(bytes, section.payload, section.end, 'import section');
-  const skipLeb = (): void => {
-    while (r.u8() & 0x80);
-  };
-  const skipValType = (): void => {
+  const valueType = (): number => {
     const t = r.u8();
-    if (t === 0x63 || t === 0x64) skipLeb(); // (ref null? ht)
-  };
-  const skipLimits = (): void => {
-    const flags = r.u8();
-    skipLeb();
-    if (flags & 1) skipLeb();
-    if (flags & 8) skipLeb(); // custom page size
+    if (t === 0x63 || t === 0x64) r.sleb(); // (ref null? ht)
+    return t;
   };
   const out: ImportEntry[] = [];
   for (let n = r.u32(); n > 0; n--) {
     const module = r.name();
     const name = r.name();
     const kind = r.u8();
+    let type: number | undefined;
     if (kind === 0) r.u32();
-    else if (kind === 1) (skipValType(), skipLimits());
-    else if (kind === 2) skipLimits();
-    else if (kind === 3) (skipValType(), r.u8());
+    else if (kind === 1) {
+      type = valueType();
+      r.limits();
+    } else if (kind === 2) r.limits();
+    else if (kind === 3) {
+      type = valueType();
+      r.u8(); // mutability
+    }
     else if (kind === 4) (r.u8(), r.u32());
     else throw new WasmFormatError('malformed', `unknown import kind ${kind} at byte ${r.pos - 1}`);
-    out.push({ module, name, kind: EXTERNAL_KINDS[kind]! });
+    out.push({ module, name, kind: EXTERNAL_KINDS[kind]!, ...(type !== undefined ? { valueType: type } : {}) });
   }
   return out;
 }

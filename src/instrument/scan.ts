@@ -4,7 +4,7 @@
  * can be reached indirectly (its static table slots, whether its reference
  * escapes).
  */
-import { ByteReader, SectionId, findSection, functionName, matchesAny, type Glob, type Section } from '../abi/index.js';
+import { ByteReader, SectionId, findSection, readImportSection, functionName, matchesAny, type Glob, type Section } from '../abi/index.js';
 import binaryen, { type FunctionInfo, type Module } from './binaryen.js';
 import { constIndex, elemGetData, elemGetLength, elemGetOffset, elemGetTable, elemIsPassive, functionGetName, getId, tableGetName, type Ref } from './c-api.js';
 import { ID } from './children.js';
@@ -166,7 +166,8 @@ function usesGC(input: Uint8Array, sections: readonly Section[]): boolean {
 
 /**
  * Whether a value type outside the type section is a GC-era one: an imported
- * global or table, a table, a global, a function's locals. A typed function
+ * global or table (abi's readImportSection), a table, a global, a function's
+ * locals. A typed function
  * reference such as `(ref null $sig)` (what call_ref takes) needs no GC type
  * in the type section, and binaryen writes it as plain funcref with GC
  * disabled, after which call_ref no longer validates. Read from the input's
@@ -178,37 +179,15 @@ function valueTypesUseGC(input: Uint8Array, sections: readonly Section[]): boole
     const sec = findSection(sections, id);
     return sec ? new ByteReader(input, sec.payload, sec.end, what) : null;
   };
-  const limits = (r: ByteReader): void => {
-    const flags = r.u8();
-    r.sleb();
-    if (flags & 1) r.sleb();
-  };
   try {
-    const imports = at(SectionId.import, 'import section');
-    for (let i = 0, n = imports?.u32() ?? 0; i < n; i++) {
-      const r = imports!;
-      r.name();
-      r.name();
-      const kind = r.u8();
-      if (kind === 0) r.u32();
-      else if (kind === 1) {
-        if (GC_BYTES.has(r.u8())) return true;
-        limits(r);
-      } else if (kind === 2) limits(r);
-      else if (kind === 3) {
-        if (GC_BYTES.has(r.u8())) return true;
-        r.u8();
-      } else if (kind === 4) {
-        r.u8();
-        r.u32();
-      } else return true;
-    }
+    const importSection = findSection(sections, SectionId.import);
+    if (importSection && readImportSection(input, importSection).some((i) => i.valueType !== undefined && GC_BYTES.has(i.valueType))) return true;
     const tables = at(SectionId.table, 'table section');
     for (let i = 0, n = tables?.u32() ?? 0; i < n; i++) {
       const b = tables!.u8();
       // 0x40: a table with an initializer, which only typed tables have
       if (b === 0x40 || GC_BYTES.has(b)) return true;
-      limits(tables!);
+      tables!.limits();
     }
     const globals = at(SectionId.global, 'global section');
     for (let i = 0, n = globals?.u32() ?? 0; i < n; i++) {
