@@ -11,9 +11,9 @@
  * shell reports a program killed by it.
  */
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { CONTROL, KILLING, RUNNING } from '../record/program-job.js';
-import type { ProgramThreadMessage } from '../record/thread-messages.js';
+import { Worker } from 'node:worker_threads';
+import { CONTROL, CONTROL_BYTES, KILLING, RUNNING } from '../record/program-job.js';
+import type { ProgramThreadData, ProgramThreadMessage } from '../record/thread-messages.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 
@@ -32,7 +32,10 @@ export interface Supervision<R> {
   stuckLine(result: R): string;
 }
 
-export function superviseProgramThread<R>(worker: Worker, cells: Int32Array, io: CliIO, supervision: Supervision<R>): Promise<R> {
+/** Starts `workerFile` (a script that calls serveProgramThread) on `job` and supervises it until it has a result. */
+export function superviseProgramThread<J, R>(workerFile: string, job: J, io: CliIO, supervision: Supervision<R>): Promise<R> {
+  const cells = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+  const worker = new Worker(workerFile, { workerData: { job, control: cells.buffer } satisfies ProgramThreadData<J> });
   return new Promise<R>((resolve, reject) => {
     let tempPath: string | undefined;
     let signal: NodeJS.Signals | undefined;

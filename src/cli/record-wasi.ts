@@ -10,10 +10,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { finishPartial } from '../record/partial.js';
-import { CONTROL_BYTES, RecordingError, recordWasi, type WasiRecordingJob, type WasiRecordingResult } from '../record/wasi-recording.js';
-import type { WasiWorkerData } from '../record/wasi-worker.js';
+import { RecordingError, recordWasi, type WasiRecordingJob, type WasiRecordingResult } from '../record/wasi-recording.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 import { STOP_GRACE_MS, superviseProgramThread } from './program-thread.js';
@@ -38,13 +36,11 @@ export async function runWasiRecording(job: WasiRecordingJob, io: CliIO): Promis
       throw e;
     }
   }
-  const cells = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
-  const worker = new Worker(WORKER, { workerData: { job, control: cells.buffer } satisfies WasiWorkerData });
   const finishFromDisk = (signal: NodeJS.Signals, tempPath: string | undefined): WasiRecordingResult => {
     const kept = tempPath !== undefined ? finishPartial(tempPath, job.output, signal) : null;
     return { exitCode: 128 + os.constants.signals[signal], interrupted: signal, events: kept?.events ?? 0, lost: 0, problem: kept ? null : 'nothing readable had reached the disk' };
   };
-  return superviseProgramThread(worker, cells, io, {
+  return superviseProgramThread(WORKER, job, io, {
     killedLine: (signal) => `wasm-ftrace: the program did not stop within ${STOP_GRACE_MS / 1000} s of ${signal}: stopped it; the trace holds what had reached the disk\n`,
     afterKill: finishFromDisk,
     stuckLine: (r) => interruptedLine(r, job.output),

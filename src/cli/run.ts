@@ -9,10 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { TRACERS } from '../tracers/registry.js';
-import { CONTROL_BYTES } from '../record/program-job.js';
 import { CliError, UsageError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './io.js';
 import type { CliIO } from './io.js';
@@ -22,7 +20,6 @@ import { jobTracing } from './job-tracing.js';
 import { addSharedOptions, type SharedFlags } from './options.js';
 import { STOP_GRACE_MS, superviseProgramThread } from './program-thread.js';
 import type { RunFormat, RunJob, RunJobResult } from './run-job.js';
-import type { RunWorkerData } from './run-worker.js';
 
 const WORKER = fileURLToPath(new URL('./run-worker.js', import.meta.url));
 const RUN_FORMATS: readonly RunFormat[] = ['text', 'chrome', 'folded', 'profile'];
@@ -112,10 +109,8 @@ async function runJob(job: RunJob, io: CliIO): Promise<RunJobResult> {
     const { runTraced } = await import('./run-job.js');
     return runTraced(job);
   }
-  const cells = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
-  const worker = new Worker(WORKER, { workerData: { job, control: cells.buffer } satisfies RunWorkerData });
   const killed = (signal: NodeJS.Signals): RunJobResult => ({ exitCode: 128 + os.constants.signals[signal], trace: null, lost: 0, entries: 0, interrupted: signal });
-  return superviseProgramThread(worker, cells, io, {
+  return superviseProgramThread(WORKER, job, io, {
     killedLine: (signal) => `wasm-ftrace: the program did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (it called nothing traced): stopped it\n`,
     afterKill: killed,
     stuckLine: (r) => traceLostLine(r.interrupted!),

@@ -14,8 +14,6 @@ import { runModule } from '../runtime/wasi.js';
 import { runOptionsForJob, stopCheck, traceArrayForJob, type ProgramJob, type StopControl } from './program-job.js';
 import { startRecording, type Recording } from './writer.js';
 
-export { CONTROL, CONTROL_BYTES, FINISHING, KILLING, RUNNING } from './program-job.js';
-
 export interface WasiRecordingJob extends ProgramJob {
   moduleHash: string;
   /** the data file */
